@@ -1,0 +1,202 @@
+"""The assistant: a corpus folder in, answers in verbatim quotes out.
+
+``Assistant.from_directory`` loads the index (or builds it); ``search`` returns hits;
+``ask`` answers one question, optionally with history; ``chat`` keeps the history for you.
+Model loading is lazy: a cached index opens without loading the encoder, which loads on the
+first question.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rag.answering import Answerer
+from rag.conversation import Chat, as_turns, needs_context, standalone
+from rag.documents import load_folder
+from rag.embedding import Encoder, load_encoder
+from rag.index import Index, open_index
+from rag.records import Answer, Document, Hit, Turn
+from rag.retrieval import Retriever
+from rag.settings import Settings, default_index_root
+
+log = logging.getLogger(__name__)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+EMPTY_NOTICE = "Please type a question."
+
+
+def default_index_dir(corpus: Path) -> Path:
+    """One index folder per corpus folder, under the index root."""
+    resolved = corpus.resolve()
+    digest = hashlib.sha256(str(resolved).encode()).hexdigest()[:10]
+    return default_index_root() / f"{resolved.name}-{digest}"
+
+
+class Assistant:
+    """Answers questions about one corpus.
+
+    Example:
+        >>> a = Assistant.from_directory("corpus")          # doctest: +SKIP
+        >>> a.ask("Who sent the letter to Dunford?").text   # doctest: +SKIP
+    """
+
+    def __init__(self, index: Index, settings: Settings, index_dir: Path, encoder=None) -> None:
+        self.settings = settings
+        self.index_dir = index_dir
+        self._index = index
+        self._encoder: Encoder | None = encoder
+        self._lock = threading.Lock()
+        self._retriever = Retriever(index, self._encode_query, settings)
+        self._answerer = Answerer(index, settings)
+        self._docs = {d.doc_id: d for d in index.documents}
+
+    @classmethod
+    def from_directory(
+        cls,
+        corpus: str | Path = "corpus",
+        settings: Settings | None = None,
+        index_dir: str | Path | None = None,
+        progress: bool = False,
+    ) -> Assistant:
+        """Load or build the index for a folder of ``.txt``, ``.md`` and ``.html`` files.
+
+        Args:
+            corpus: the documents' folder.
+            settings: defaults to ``Settings.from_env()``.
+            index_dir: where the index lives; defaults to ``$RAG_INDEX_DIR`` or ``.rag_index``.
+            progress: show a progress bar while embedding.
+
+        Raises:
+            CorpusError: the folder is missing or holds no readable document.
+        """
+        settings = settings or Settings.from_env()
+        corpus = Path(corpus)
+        root = Path(index_dir) if index_dir else default_index_dir(corpus)
+        docs = load_folder(corpus)
+        made: list[Encoder] = []
+
+        def factory() -> Encoder:
+            made.append(load_encoder(settings, root))
+            return made[-1]
+
+        index = open_index(root, docs, settings, factory, progress)
+        return cls(index, settings, root, made[0] if made else None)
+
+    @property
+    def documents(self) -> tuple[Document, ...]:
+        return self._index.documents
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counts from the last build: chunks, sentences, posts, chrome lines, re-quotes."""
+        m = self._index.manifest
+        return {
+            "documents": len(self._index.documents),
+            "chunks": m.chunks,
+            "sentences": m.sentences,
+            "posts": m.posts,
+            "chrome_lines": m.chrome_lines,
+            "requotes": m.requotes,
+            "embedded_this_load": self._index.embedded,
+        }
+
+    def document(self, doc_id: str) -> Document:
+        """A corpus document by id (its file name); KeyError if unknown."""
+        return self._docs[doc_id]
+
+    @property
+    def encoder(self) -> Encoder:
+        with self._lock:
+            if self._encoder is None:
+                self._encoder = load_encoder(self.settings, self.index_dir)
+            return self._encoder
+
+    def _encode_query(self, text: str) -> np.ndarray:
+        encoder = self.encoder
+        with self._lock:  # one encode at a time: torch and onnxruntime share the two cores
+            return encoder.encode([text])[0]
+
+    def search(self, query: str, k: int | None = None) -> list[Hit]:
+        """The ``k`` best passages for ``query``, best first (hybrid dense + BM25)."""
+        query, _ = self._clean(query)
+        if not query:
+            return []
+        k = k or self.settings.k
+        return list(self._retriever.retrieve(query, k).hits[:k])
+
+    def _clean(self, question: str) -> tuple[str, str | None]:
+        text = _CONTROL.sub(" ", question or "").strip()
+        limit = self.settings.max_question_chars
+        if len(text) > limit:
+            notice = (
+                f"Your question was {len(text):,} characters; only the first {limit:,} were used."
+            )
+            return text[:limit], notice
+        return text, None
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn | str] | None = None,
+        k: int | None = None,
+        abstain_threshold: float | None = None,
+    ) -> Answer:
+        """Answer one question in verbatim quotes, or abstain.
+
+        Args:
+            question: what the user typed.
+            history: earlier turns (``Turn`` records or the earlier questions as strings), for
+                follow-ups; the stateless form of ``chat()``.
+            k: how many passages to show as hits (answering always looks at enough).
+            abstain_threshold: overrides ``Settings.abstain_threshold`` (higher = stricter).
+
+        Returns:
+            An ``Answer`` whose every citation satisfies ``read(path)[start:end] == quote``.
+        """
+        started = time.perf_counter()
+        text, notice = self._clean(question)
+        if not text:
+            return Answer(EMPTY_NOTICE, (), True, "", question or "", notice=EMPTY_NOTICE)
+        turns = as_turns(history)[-self.settings.history_turns :]
+        query = standalone(text, turns)
+        answer = self._answer(text, query, k, abstain_threshold)
+        if answer.abstained and turns and query == text and not needs_context(text):
+            # A weak first retrieval may still be a follow-up: try once with the context.
+            retry_query = f"{text} ({' '.join(_last_terms(turns))})"
+            retry = self._answer(text, retry_query, k, abstain_threshold)
+            if not retry.abstained:
+                answer = retry
+        timings = {"total_ms": (time.perf_counter() - started) * 1000}
+        return Answer(
+            answer.text,
+            answer.citations,
+            answer.abstained,
+            answer.query,
+            text,
+            answer.related,
+            notice,
+            answer.confidence,
+            timings,
+        )
+
+    def _answer(self, text: str, query: str, k: int | None, threshold: float | None) -> Answer:
+        retrieved = self._retriever.retrieve(query, k)
+        return self._answerer.answer(text, query, retrieved, threshold)
+
+    def chat(self) -> Chat:
+        """A conversation that remembers its turns (bounded by ``Settings.history_turns``)."""
+        return Chat(self.ask, self.settings.history_turns)
+
+
+def _last_terms(turns: list[Turn]) -> list[str]:
+    from rag.conversation import context_terms
+
+    return context_terms(turns[-1])

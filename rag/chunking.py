@@ -1,0 +1,117 @@
+"""Chunks and sentence spans with exact offsets.
+
+Segments are cut into chunks with langchain's ``RecursiveCharacterTextSplitter``; each piece is
+located in the segment by offset, then widened to whole sentences, so a chunk never starts or
+ends mid-sentence and every sentence belongs to the chunks it overlaps. Left out: language-aware
+sentence models; the splitter is rule-based for English punctuation.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.records import Chunk, Document, Segment, Span
+
+# Abbreviations whose period does not end a sentence ("U.S.", "Gen.", "Jan.").
+_ABBREV = {
+    "mr", "mrs", "ms", "dr", "gen", "col", "lt", "sgt", "capt", "prof", "st", "jr", "sr", "vs",
+    "etc", "no", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+    "dec", "inc", "ltd", "co", "corp", "dept", "gov", "sen", "rep", "fig", "e.g", "i.e", "approx",
+}  # fmt: skip
+_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+)")
+_BULLET = re.compile(r"^[?•*·\-–—]+\s+")  # bullet markers lost in conversion, e.g. "?       A"
+
+
+def _ends_sentence(text: str, end: int) -> bool:
+    """Whether the punctuation ending at ``end`` closes a sentence."""
+    word = re.search(r"([\w.]+)[.!?]+[\"'”’)\]]*$", text[max(0, end - 30) : end])
+    if word is None:
+        return True
+    token = word.group(1).lower()
+    if token in _ABBREV or re.fullmatch(r"([a-z]\.)*[a-z]", token):
+        return False  # "U.S." / "U.N." / initials
+    nxt = re.match(r"\s+(\S)", text[end : end + 10])
+    return nxt is None or not nxt.group(1).islower()
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
+    """Sentences of ``text[start:end]`` as absolute spans; lines always end a sentence.
+
+    Example:
+        >>> t = "The U.S. memo said so. Gen. Dunford declined.\\nA new line"
+        >>> [t[s.start:s.end] for s in sentence_spans(t)]
+        ['The U.S. memo said so.', 'Gen. Dunford declined.', 'A new line']
+    """
+    end = len(text) if end is None else end
+    spans: list[Span] = []
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        base = start + line.start()
+        body = line.group()
+        cuts = [0]
+        for m in _END.finditer(body):
+            if _ends_sentence(body, m.end()):
+                cuts.append(m.end())
+        cuts.append(len(body))
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            piece = body[a:b]
+            lead = len(piece) - len(piece.lstrip())
+            piece = piece.strip()
+            bullet = _BULLET.match(piece)
+            skip = bullet.end() if bullet else 0
+            piece = piece[skip:]
+            if any(ch.isalnum() for ch in piece):
+                s = base + a + lead + skip
+                spans.append(Span(s, s + len(piece)))
+    return spans
+
+
+def chunk_document(
+    doc: Document,
+    segments: tuple[Segment, ...],
+    chunk_size: int = 900,
+    chunk_overlap: int = 150,
+    first_id: int = 0,
+) -> list[Chunk]:
+    """Chunks of every segment, each with its sentence spans; ids count up from ``first_id``."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=chunk_size,
+        chunk_overlap=chunk_overlap,
+        separators=["\n\n", "\n", ". ", "; ", ", ", " ", ""],
+        keep_separator="end",
+    )
+    chunks: list[Chunk] = []
+    for seg in segments:
+        sentences = sentence_spans(doc.text, seg.start, seg.end)
+        if not sentences:
+            continue
+        body = doc.text[seg.start : seg.end]
+        cursor = 0
+        last_end = -1
+        for piece in splitter.split_text(body):
+            at = body.find(piece, cursor)
+            if at < 0:  # the splitter changed the text; fall back to a search from the start
+                at = body.find(piece)
+            if at < 0:
+                continue
+            cursor = at + 1
+            a, b = seg.start + at, seg.start + at + len(piece)
+            inside = tuple(s for s in sentences if s.end > a and s.start < b)
+            if not inside or inside[-1].end <= last_end:
+                continue  # a piece wholly inside the previous chunk adds nothing
+            start, end = inside[0].start, inside[-1].end
+            last_end = end
+            chunks.append(
+                Chunk(
+                    chunk_id=first_id + len(chunks),
+                    doc_id=doc.doc_id,
+                    start=start,
+                    end=end,
+                    text=doc.text[start:end],
+                    author=seg.author,
+                    kind=seg.kind,
+                    sentences=inside,
+                )
+            )
+    return chunks

@@ -1,0 +1,285 @@
+"""Build, update, save and load the index: FAISS, BM25, the chunk store and the manifest.
+
+The index is a cache of the corpus. Its folder holds ``builds/<name>/`` and a ``current`` file
+naming the live build; a new build is written beside it and ``current`` is swapped with an
+atomic rename, so a crash mid-write leaves the previous build intact. The manifest records the
+model, its dimension, the chunk settings, the pipeline version and a SHA-256 per file. On open:
+an unchanged corpus is loaded with no embedding; changed files are re-embedded and the rest
+reuse their vectors; a corrupt build or another model means a rebuild with a warning.
+
+Sentence vectors are computed here, once; a chunk's vector is the normalised mean of its
+sentences' vectors, so indexing encodes each piece of text once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.chunking import chunk_document
+from rag.embedding import Encoder
+from rag.lexical import LexicalIndex
+from rag.records import Chunk, Document, Span
+from rag.segments import segment
+from rag.settings import Settings
+from rag.vectors import VectorStore
+
+log = logging.getLogger(__name__)
+
+PIPELINE_VERSION = 3  # bump when segmentation or chunking rules change: old vectors are dropped
+
+
+@dataclass(frozen=True)
+class Manifest:
+    version: int
+    model: str
+    dim: int
+    chunk_size: int
+    chunk_overlap: int
+    files: dict[str, str]  # doc_id -> sha256
+    chunks: int = 0
+    sentences: int = 0
+    posts: int = 0
+    chrome_lines: int = 0
+    requotes: int = 0
+
+
+@dataclass
+class Index:
+    """The loaded index: ``sentences[i]`` is ``(doc_id, Span)``; its vector is row ``i``."""
+
+    manifest: Manifest
+    documents: tuple[Document, ...]
+    chunks: tuple[Chunk, ...]
+    sentences: tuple[tuple[str, Span], ...]
+    sentence_vectors: np.ndarray  # (n_sentences, dim) float32
+    chunk_sentences: tuple[tuple[int, ...], ...]  # chunk_id -> sentence ids
+    vectors: VectorStore
+    lexical: LexicalIndex
+    embedded: int = 0  # how many texts this open had to encode (0 for a cached load)
+
+
+def _key(settings: Settings, docs: tuple[Document, ...]) -> dict[str, object]:
+    return {
+        "version": PIPELINE_VERSION,
+        "model": settings.model,
+        "chunk_size": settings.chunk_size,
+        "chunk_overlap": settings.chunk_overlap,
+        "files": {d.doc_id: d.sha256 for d in docs},
+    }
+
+
+def _read_build(folder: Path, docs: tuple[Document, ...], settings: Settings) -> Index:
+    manifest = Manifest(**json.loads((folder / "manifest.json").read_text(encoding="utf-8")))
+    store = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
+    sent_rows = store["sentences"]
+    sentences = tuple((doc_id, Span(a, b)) for doc_id, a, b in sent_rows)
+    vectors = np.load(folder / "sentence_vectors.npy")
+    if vectors.shape != (len(sentences), manifest.dim):
+        raise ValueError(f"sentence vectors {vectors.shape} do not match the store")
+    by_id = {d.doc_id: d for d in docs}
+    chunks, chunk_sentences = [], []
+    for c in store["chunks"]:
+        doc = by_id.get(c["doc_id"])  # None when the file left the corpus: only reused, never shown
+        ids = tuple(c["sentences"])
+        spans = tuple(sentences[i][1] for i in ids)
+        text = doc.text[c["start"] : c["end"]] if doc is not None else ""
+        chunks.append(
+            Chunk(
+                c["chunk_id"],
+                c["doc_id"],
+                c["start"],
+                c["end"],
+                text,
+                c["author"],
+                c["kind"],
+                spans,
+            )
+        )
+        chunk_sentences.append(ids)
+    store_vectors = VectorStore.load(folder / "faiss.index", settings)
+    if store_vectors.size != len(chunks):
+        raise ValueError("the FAISS index and the chunk store disagree")
+    return Index(
+        manifest=manifest,
+        documents=docs,
+        chunks=tuple(chunks),
+        sentences=sentences,
+        sentence_vectors=vectors,
+        chunk_sentences=tuple(chunk_sentences),
+        vectors=store_vectors,
+        lexical=LexicalIndex.load(folder / "lexical"),
+    )
+
+
+def _current(root: Path) -> Path | None:
+    pointer = root / "current"
+    if not pointer.is_file():
+        return None
+    return root / "builds" / pointer.read_text(encoding="utf-8").strip()
+
+
+def open_index(
+    root: Path,
+    docs: tuple[Document, ...],
+    settings: Settings,
+    encoder_factory,
+    progress: bool = False,
+) -> Index:
+    """Load the index under ``root`` if it matches ``docs`` and ``settings``, else (re)build it.
+
+    ``encoder_factory()`` is called only when something must be embedded.
+    """
+    previous: Index | None = None
+    folder = _current(root)
+    if folder is not None:
+        try:
+            previous = _read_build(folder, docs, settings)
+        except Exception as err:  # noqa: BLE001 - any damage means a rebuild, never a crash
+            log.warning("index at %s is corrupt or unreadable (%s); rebuilding", folder, err)
+    key = _key(settings, docs)
+    if previous is not None:
+        m = asdict(previous.manifest)
+        if all(m[k] == v for k, v in key.items()):
+            return previous
+        if m["model"] != settings.model or m["version"] != PIPELINE_VERSION:
+            log.warning(
+                "index at %s was built with model %r (pipeline v%s); rebuilding for %r (v%s)",
+                root, m["model"], m["version"], settings.model, PIPELINE_VERSION,
+            )  # fmt: skip
+            previous = None
+        else:
+            changed = sorted(k for k, v in key["files"].items() if m["files"].get(k) != v)
+            log.info("corpus changed (%d files); updating the index", len(changed))
+    return _build(root, docs, settings, encoder_factory, previous, progress)
+
+
+def _build(root, docs, settings, encoder_factory, previous, progress) -> Index:
+    # Reuse a sentence's vector when its file's content hash and its span are unchanged.
+    reuse: dict[tuple[str, int, int], np.ndarray] = {}
+    if previous is not None:
+        for i, (doc_id, span) in enumerate(previous.sentences):
+            sha = previous.manifest.files.get(doc_id)
+            reuse[(sha, span.start, span.end)] = previous.sentence_vectors[i]
+    chunks: list[Chunk] = []
+    totals = {"posts": 0, "chrome_lines": 0, "requotes": 0}
+    for doc in docs:
+        seg = segment(doc)
+        totals["posts"] += seg.posts
+        totals["chrome_lines"] += seg.chrome_lines
+        totals["requotes"] += seg.requotes
+        chunks += chunk_document(
+            doc, seg.segments, settings.chunk_size, settings.chunk_overlap, len(chunks)
+        )
+    sha_of = {d.doc_id: d.sha256 for d in docs}
+    text_of = {d.doc_id: d.text for d in docs}
+    sentence_ids: dict[tuple[str, int, int], int] = {}
+    chunk_sentences = []
+    for c in chunks:
+        ids = []
+        for s in c.sentences:
+            ids.append(sentence_ids.setdefault((c.doc_id, s.start, s.end), len(sentence_ids)))
+        chunk_sentences.append(tuple(ids))
+    sentences = tuple((d, Span(a, b)) for (d, a, b) in sentence_ids)
+    todo = [i for i, (d, sp) in enumerate(sentences) if (sha_of[d], sp.start, sp.end) not in reuse]
+    encoder: Encoder | None = encoder_factory() if todo else None
+    dim = encoder.dim if encoder is not None else previous.manifest.dim
+    vectors = np.zeros((len(sentences), dim), dtype=np.float32)
+    for i, (d, sp) in enumerate(sentences):
+        row = reuse.get((sha_of[d], sp.start, sp.end))
+        if row is not None:
+            vectors[i] = row
+    if todo:
+        _encode_into(
+            vectors, todo, [text_of[d][sp.start : sp.end] for d, sp in sentences], encoder, progress
+        )
+    chunk_vectors = (
+        np.stack([_mean(vectors[list(ids)]) for ids in chunk_sentences])
+        if chunks
+        else np.zeros((0, dim), np.float32)
+    )
+    manifest = Manifest(
+        **{**_key(settings, docs), "dim": dim},  # type: ignore[arg-type]
+        chunks=len(chunks),
+        sentences=len(sentences),
+        **totals,
+    )
+    index = Index(
+        manifest=manifest,
+        documents=docs,
+        chunks=tuple(chunks),
+        sentences=sentences,
+        sentence_vectors=vectors,
+        chunk_sentences=tuple(chunk_sentences),
+        vectors=VectorStore.build(chunk_vectors, settings),
+        lexical=LexicalIndex().fit(c.text for c in chunks),
+        embedded=len(todo),
+    )
+    _write(root, index)
+    return index
+
+
+def _mean(rows: np.ndarray) -> np.ndarray:
+    v = rows.mean(axis=0)
+    return v / max(float(np.linalg.norm(v)), 1e-12)
+
+
+def _encode_into(vectors, todo, texts, encoder, progress) -> None:
+    # Batches of similar length waste no padding; a progress bar shows long work.
+    order = sorted(todo, key=lambda i: len(texts[i]))
+    step = 256
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(order), desc="embedding", unit="sentence")
+    for at in range(0, len(order), step):
+        ids = order[at : at + step]
+        vectors[ids] = encoder.encode([texts[i] for i in ids])
+        if bar is not None:
+            bar.update(len(ids))
+    if bar is not None:
+        bar.close()
+
+
+def _write(root: Path, index: Index) -> None:
+    """Write a new build, then swap the ``current`` pointer atomically and drop old builds."""
+    builds = root / "builds"
+    name = uuid.uuid4().hex[:12]
+    tmp = builds / f".tmp-{name}"
+    tmp.mkdir(parents=True, exist_ok=True)
+    store = {
+        "sentences": [[d, sp.start, sp.end] for d, sp in index.sentences],
+        "chunks": [
+            {
+                "chunk_id": c.chunk_id,
+                "doc_id": c.doc_id,
+                "start": c.start,
+                "end": c.end,
+                "author": c.author,
+                "kind": c.kind,
+                "sentences": list(ids),
+            }
+            for c, ids in zip(index.chunks, index.chunk_sentences, strict=True)
+        ],
+    }
+    (tmp / "chunks.json").write_text(json.dumps(store), encoding="utf-8")
+    np.save(tmp / "sentence_vectors.npy", index.sentence_vectors)
+    index.vectors.save(tmp / "faiss.index")
+    index.lexical.save(tmp / "lexical")
+    # The manifest goes last: a build without one is never read.
+    (tmp / "manifest.json").write_text(json.dumps(asdict(index.manifest)), encoding="utf-8")
+    os.replace(tmp, builds / name)
+    pointer = root / f".current-{name}"
+    pointer.write_text(name, encoding="utf-8")
+    os.replace(pointer, root / "current")
+    for old in builds.iterdir():
+        if old.name != name:
+            shutil.rmtree(old, ignore_errors=True)

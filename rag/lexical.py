@@ -1,0 +1,116 @@
+"""The lexical side: tokens, a light stemmer, and a BM25 index (bm25s) with the four verbs.
+
+Dense vectors miss names, numbers and dates; BM25 catches them. Tokens are lowercased NFKC
+words with English stop words dropped and a light suffix stemmer (so "sanctioned" meets
+"sanctions"). Left out: language-specific stemmers for other languages; non-English words are
+kept as they are, so they still match themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves also s t don didn doesn isn wasn weren won wouldn shouldn couldn many much
+    tell say said says does did get got according please know""".split()
+)
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+
+
+def stem(word: str) -> str:
+    """A light English suffix stemmer.
+
+    Example:
+        >>> [stem(w) for w in ("sanctioned", "sanctions", "rebuilding", "cities", "was")]
+        ['sanction', 'sanction', 'rebuild', 'city', 'was']
+    """
+    if len(word) <= 4 or not word.isalpha():
+        return word
+    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)] + repl
+            break
+    if word.endswith("ss"):
+        return word
+    return word.rstrip("e") if len(word) > 5 and word.endswith("e") else word
+
+
+def tokenize(text: str) -> list[str]:
+    """Search tokens of a text.
+
+    Example:
+        >>> tokenize("When was the charity sanctioned by the U.S. Treasury?")
+        ['charity', 'sanction', 'u', 'treasury']
+    """
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    words = (w.split("'")[0] for w in _WORD.findall(text))
+    return [stem(w) for w in words if w and w not in STOPWORDS]
+
+
+class LexicalIndex:
+    """BM25 over token lists: fit, search, save, load; plus document frequencies for IDF."""
+
+    def __init__(self) -> None:
+        self._bm25 = None
+        self.df: dict[str, int] = {}
+        self.n_docs = 0
+
+    def fit(self, texts: Iterable[str]) -> LexicalIndex:
+        import bm25s
+
+        tokens = [tokenize(t) or ["\x00"] for t in texts]
+        self.n_docs = len(tokens)
+        self.df = {}
+        for toks in tokens:
+            for tok in set(toks):
+                self.df[tok] = self.df.get(tok, 0) + 1
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(tokens, show_progress=False)
+        return self
+
+    def idf(self, token: str) -> float:
+        """Inverse document frequency; a token the corpus never uses gets the highest value."""
+        return math.log((self.n_docs + 1) / (self.df.get(token, 0) + 0.5))
+
+    def search(self, query_tokens: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, scores) of the ``k`` best documents, best first; zero scores are dropped."""
+        known = [t for t in query_tokens if t in self.df]
+        if not known or self._bm25 is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        scores = self._bm25.get_scores(known)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        top = top[scores[top] > 0]
+        return top.astype(np.int64), scores[top].astype(np.float32)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self._bm25.save(str(folder / "bm25"), show_progress=False)
+        (folder / "df.json").write_text(
+            json.dumps({"n_docs": self.n_docs, "df": self.df}), encoding="utf-8"
+        )
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        import bm25s
+
+        index = cls()
+        index._bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)
+        raw = json.loads((folder / "df.json").read_text(encoding="utf-8"))
+        index.n_docs, index.df = int(raw["n_docs"]), {k: int(v) for k, v in raw["df"].items()}
+        return index

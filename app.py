@@ -1,0 +1,278 @@
+"""The web UI: chat with a document corpus; every answer is verbatim quotes with their sources.
+
+    python app.py [--host 127.0.0.1] [--port 7860] [--corpus corpus]
+
+(or RAG_HOST, RAG_PORT, RAG_CORPUS) loads or builds the index, then serves the chat. Importing
+this file starts nothing: ``build_demo(assistant)`` returns the Blocks and only ``__main__``
+launches them. API clients get a stateless ``/ask`` endpoint (question plus earlier questions).
+
+Left out on purpose: uploads, logins and any way for the browser to name a file. The document
+viewer looks sources up by index in the session's own answers, then by ``doc_id`` through
+``assistant.document``. All HTML is built, and escaped, in ``rag.ui_format``.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import gradio as gr
+
+from rag import Answer, Assistant, CorpusError, Settings
+from rag.ui_format import (
+    CSS,
+    answer_dict,
+    answer_html,
+    answer_steps,
+    citation_label,
+    document_rows,
+    pending_html,
+    title_questions,
+    user_html,
+    viewer_html,
+    viewer_placeholder,
+)
+
+CONCURRENCY = 4  # events run at once per listener; more users wait in the queue
+STREAM_PAUSE = 0.04  # seconds between streamed paragraphs, so the reply visibly builds up
+
+# Questions about the shipped corpus, shown only when its documents are the ones loaded.
+SHIPPED_DOCS = {
+    "000_70497b1872f53ef0.txt",
+    "001_f9f5b180c0b2a01b.txt",
+    "002_db0603ede08a9b90.txt",
+    "003_95cfac26c10697da.txt",
+}
+SHIPPED_QUESTIONS = [
+    "Who sent the letter to General Dunford?",
+    "How much would rebuilding Syria cost?",
+    "Which charity did the IOM work with?",
+    "Why did Iran's defence minister visit Damascus?",
+]
+
+# Scroll the document box so the highlighted quote is in view. Runs in the browser, after the
+# viewer's HTML is replaced; the short delay lets the new HTML land first.
+SCROLL_TO_MARK = """() => { setTimeout(() => {
+  const m = document.querySelector('#rag-viewer mark');
+  const box = m && m.closest('.rag-doc');
+  if (box) box.scrollTop = Math.max(0, m.offsetTop - box.clientHeight / 3);
+}, 120); }"""
+
+
+Turn = tuple[str, Answer]  # (what the user typed, the assistant's answer)
+
+
+def _said(html: str) -> dict:
+    """An assistant message for the chat."""
+    return {"role": "assistant", "content": html}
+
+
+class ChatUI:
+    """The UI's callbacks over one Assistant. Per-user state lives in ``gr.State``, not here."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        # No lock here: the assistant is safe for concurrent reads and serialises query
+        # encoding itself, so several users' questions can be answered at once.
+        self.assistant = assistant
+
+    def text_of(self, doc_id: str) -> str:
+        """A corpus document's text; doc_ids come from the assistant's own citations."""
+        return self.assistant.document(doc_id).text
+
+    def ask(self, question: str, history: list[str], k=None, threshold=None) -> Answer:
+        """One answer, with the earlier questions of the same conversation as context."""
+        return self.assistant.ask(question, history=history, k=k, abstain_threshold=threshold)
+
+    def messages(self, turns: list[Turn]) -> list[dict]:
+        """The chat's messages, re-rendered from the session's turns."""
+        out = []
+        for question, answer in turns:
+            out.append({"role": "user", "content": user_html(question)})
+            out.append(_said(answer_html(answer, self.text_of)))
+        return out
+
+    def respond(self, question: str, turns: list[Turn], k: float, strictness: float):
+        """Answer ``question`` in the chat, streaming the reply paragraph by paragraph.
+
+        Yields (chat, textbox, turns, source picker, viewer).
+        """
+        if not (question or "").strip():
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        shown = self.messages(turns) + [{"role": "user", "content": user_html(question)}]
+        yield shown + [_said(pending_html())], "", gr.skip(), gr.skip(), gr.skip()
+        history = [q for q, _ in turns]
+        answer = self.ask(question, history, int(k), float(strictness))
+        *partial, final = answer_steps(answer, self.text_of)
+        for step in partial:
+            yield shown + [_said(step)], gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            time.sleep(STREAM_PAUSE)
+        # The last update carries everything, so API clients of /chat get the whole state.
+        turns = turns + [(question, answer)]
+        yield shown + [_said(final)], "", turns, *self.sources(turns, len(turns) - 1)
+
+    def sources(self, turns: list[Turn], t: int):
+        """The source picker and viewer for answer ``t``: its citations, else related passages."""
+        if not 0 <= t < len(turns):
+            return gr.update(choices=[], value=None, label="Sources"), viewer_placeholder()
+        answer = turns[t][1]
+        choices = [(citation_label(c), f"{t}:{i}") for i, c in enumerate(answer.citations)]
+        offset = len(answer.citations)
+        choices += [
+            (citation_label(c, related=True), f"{t}:{offset + i}")
+            for i, c in enumerate(answer.related)
+        ]
+        value = choices[0][1] if choices else None
+        label = f"Sources of answer {t + 1}" if choices else f"Answer {t + 1} has no sources"
+        return gr.update(choices=choices, value=value, label=label), self.view(value, turns)
+
+    def view(self, key: str | None, turns: list[Turn]) -> str:
+        """The document behind source ``key`` ("answer:source"), quote marked.
+
+        The key only indexes this session's answers, so a client cannot name another file.
+        """
+        try:
+            t, i = (int(part) for part in (key or "").split(":"))
+            answer = turns[t][1] if t >= 0 else None
+        except (ValueError, IndexError):
+            return viewer_placeholder()
+        pool = [*answer.citations, *answer.related] if answer else []
+        if not 0 <= i < len(pool):
+            return viewer_placeholder()
+        c = pool[i]
+        return viewer_html(self.assistant.document(c.doc_id), c, related=i >= len(answer.citations))
+
+    def select(self, turns: list[Turn], evt: gr.SelectData):
+        """A click on a message opens that message's sources, however old it is."""
+        index = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
+        return self.sources(turns, int(index) // 2)  # messages alternate: question, answer
+
+    @staticmethod
+    def example(evt: gr.SelectData) -> str:
+        """The text of the example question that was clicked."""
+        return evt.value["text"]
+
+    def new_chat(self):
+        """An empty conversation: (chat, textbox, turns, source picker, viewer)."""
+        return [], "", [], *self.sources([], -1)
+
+    def api_ask(self, question: str, history: list[str] | None = None) -> tuple[str, dict]:
+        """Answer a question from the documents, in verbatim quotes.
+
+        Args:
+            question: what to ask.
+            history: earlier questions of the same conversation, oldest first, for follow-ups.
+        Returns:
+            The answer text, and a JSON with the searched query, abstention and the citations
+            (doc_id, start, end, quote, title, author, publisher, date) and related passages.
+        """
+        answer = self.ask(question, [str(q) for q in history or []])
+        return answer.text, answer_dict(answer)
+
+
+def example_questions(assistant: Assistant) -> list[str]:
+    """Curated questions for the shipped corpus, else one generic question per title."""
+    if SHIPPED_DOCS <= {d.doc_id for d in assistant.documents}:
+        return SHIPPED_QUESTIONS
+    return title_questions(assistant.documents)
+
+
+def build_demo(assistant: Assistant) -> gr.Blocks:
+    """The chat UI and the ``/ask`` API over ``assistant``; launch it with ``launch``."""
+    ui = ChatUI(assistant)
+    n_docs = len(assistant.documents)
+    with gr.Blocks(title="Ask the documents") as demo:
+        turns = gr.State([])
+        gr.Markdown(
+            f"## Ask the documents\nAnswers are **verbatim quotes** from {n_docs} documents, "
+            "each with its source. Open a source to check the quote in its document."
+        )
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chat = gr.Chatbot(
+                    label="Conversation",
+                    elem_id="rag-chat",
+                    height=600,
+                    buttons=["copy"],
+                    feedback_options=None,
+                    placeholder="**Ask a question about the documents**, or pick an example:",
+                    examples=[{"text": q} for q in example_questions(assistant)],
+                )
+                box = gr.Textbox(
+                    label="Question",
+                    placeholder="Ask a question about the documents…",
+                    show_label=False,
+                    submit_btn="Ask",
+                    autofocus=True,
+                    elem_id="rag-question",
+                )
+                new = gr.Button("New chat", size="sm", elem_id="rag-new")
+            with gr.Column(scale=2):
+                picker = gr.Radio(label="Sources", choices=[], elem_id="rag-picker")
+                viewer = gr.HTML(viewer_placeholder(), elem_id="rag-viewer")
+        with gr.Accordion("Settings", open=False):
+            with gr.Row():
+                k = gr.Slider(
+                    1, 20, value=assistant.settings.k, step=1, label="Passages searched (k)"
+                )
+                strictness = gr.Slider(
+                    0.0,
+                    1.0,
+                    value=assistant.settings.abstain_threshold,
+                    step=0.05,
+                    label="Abstention strictness",
+                    info="Higher: say 'not found' sooner; lower: answer more often.",
+                )
+        with gr.Accordion(f"Documents in the corpus ({n_docs})", open=False):
+            gr.Dataframe(
+                document_rows(assistant.documents),
+                headers=["Title", "Publisher", "Author", "Date", "Kind", "File"],
+                interactive=False,
+                wrap=True,
+            )
+        outputs = [chat, box, turns, picker, viewer]
+        ask_inputs = [box, turns, k, strictness]
+        hidden = {"api_visibility": "private"}  # UI plumbing, not part of the API
+        # Every event that may replace the viewer then scrolls its quote into view.
+        box.submit(ui.respond, ask_inputs, outputs, api_name="chat").then(None, js=SCROLL_TO_MARK)
+        clicked = chat.example_select(ui.example, None, box, **hidden)
+        clicked.then(ui.respond, ask_inputs, outputs, **hidden).then(None, js=SCROLL_TO_MARK)
+        new.click(ui.new_chat, None, outputs, api_name="new_chat")
+        chat.clear(ui.new_chat, None, outputs, **hidden)  # the chat's own bin icon
+        picker.input(ui.view, [picker, turns], viewer, **hidden).then(None, js=SCROLL_TO_MARK)
+        chat.select(ui.select, turns, [picker, viewer], **hidden).then(None, js=SCROLL_TO_MARK)
+        gr.api(ui.api_ask, api_name="ask")
+    demo.queue(default_concurrency_limit=CONCURRENCY)
+    return demo
+
+
+def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, **kwargs):
+    """Serve ``demo``; in Gradio 6 the page's CSS is a launch option, so it is passed here."""
+    return demo.launch(server_name=host, server_port=port, css=CSS, **kwargs)
+
+
+def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> argparse.Namespace:
+    """Flags, defaulting to RAG_HOST, RAG_PORT and RAG_CORPUS, then to 127.0.0.1:7860 corpus/."""
+    env = os.environ if environ is None else environ
+    parser = argparse.ArgumentParser(description="Chat with a document corpus in verbatim quotes.")
+    parser.add_argument("--host", default=env.get("RAG_HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(env.get("RAG_PORT", "7860")))
+    parser.add_argument("--corpus", default=env.get("RAG_CORPUS", "corpus"))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Load or build the index (with a progress bar), then serve until interrupted."""
+    args = parse_args(argv)
+    print(f"Loading the index for {args.corpus}/ (built on first run, reused after)…", flush=True)
+    try:
+        settings = Settings.from_env()
+        assistant = Assistant.from_directory(args.corpus, settings=settings, progress=True)
+    except CorpusError as error:
+        sys.exit(f"error: {error}")
+    print(f"Ready: {len(assistant.documents)} documents.", flush=True)
+    launch(build_demo(assistant), args.host, args.port)
+
+
+if __name__ == "__main__":
+    main()

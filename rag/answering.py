@@ -14,8 +14,11 @@ import difflib
 import re
 from dataclasses import dataclass
 
+import numpy as np
+
 from rag.index import Index
 from rag.lexical import tokenize
+from rag.question import Profile, holds_answer_type, profile, source_names
 from rag.records import Answer, Citation, Document
 from rag.retrieval import Retrieved
 from rag.segments import normalise
@@ -23,7 +26,15 @@ from rag.settings import Settings
 
 TOP_CHUNKS = 6  # chunks whose sentences compete to be quoted
 LEX_WEIGHT = 0.5  # weight of question-term coverage against cosine when ranking sentences
+TYPE_BONUS = 0.15  # the sentence holds the kind of answer asked for (a number, a date, a name)
+SOURCE_BONUS = 0.2  # the sentence is by the source or forum member the question names
+FORUM_BONUS = 0.1  # the question asks about comments and the sentence is one
+HEADLINE_PENALTY = 0.1  # a line without closing punctuation is a title, rarely an answer
+TYPE_MISS = 0.12  # confidence lost when the quotes lack the kind of answer asked for
+UNKNOWN_MISS = 0.15  # confidence lost per question term the corpus never uses and no quote means
+SYNONYM = 0.6  # word cosine at which a quoted word stands for a missing question term
 JOIN_MARGIN = 0.12  # how close to the lead a sentence must score to join it
+SHORT_QUOTE = 120  # a lead quote shorter than this brings the next sentence of its chunk
 # Sentences that lean on the one before them ("He also said...") bring it along for context.
 _LEANS_BACK = re.compile(
     r"^(he|she|it|they|this|that|these|those|such|but|however|moreover)\b", re.I
@@ -39,6 +50,20 @@ class Candidate:
     score: float
 
 
+def holds(term: str, tokens: set[str]) -> bool:
+    """Whether ``tokens`` hold ``term``, or a word it begins or that begins it ("photo").
+
+    Example:
+        >>> holds("photo", {"photograph"}), holds("war", {"ward"})
+        (True, False)
+    """
+    if term in tokens:
+        return True
+    return len(term) >= 5 and any(
+        len(t) >= 5 and (t.startswith(term) or term.startswith(t)) for t in tokens
+    )
+
+
 def coverage(question_tokens: list[str], text_tokens: set[str], idf) -> float:
     """Share of the question's IDF weight whose tokens the text holds.
 
@@ -49,7 +74,7 @@ def coverage(question_tokens: list[str], text_tokens: set[str], idf) -> float:
     if not question_tokens:
         return 1.0
     total = sum(idf(t) for t in question_tokens)
-    return sum(idf(t) for t in question_tokens if t in text_tokens) / max(total, 1e-9)
+    return sum(idf(t) for t in question_tokens if holds(t, text_tokens)) / max(total, 1e-9)
 
 
 def correct_tokens(tokens: list[str], vocabulary: dict[str, int]) -> list[str]:
@@ -67,6 +92,11 @@ def correct_tokens(tokens: list[str], vocabulary: dict[str, int]) -> list[str]:
         near = difflib.get_close_matches(t, [v for v in vocabulary if v[:1] == t[:1]], 1, 0.85)
         out.append(near[0] if near else t)
     return out
+
+
+def astuple_tail(c: Candidate) -> tuple[int, float, float, float]:
+    """A candidate's scores, for a context sentence that rides along with it."""
+    return (c.chunk_rank, c.cosine, c.coverage, c.score)
 
 
 def speaker(c: Citation) -> str:
@@ -94,40 +124,72 @@ def render(citations: tuple[Citation, ...]) -> str:
 class Answerer:
     """Turns retrieved chunks into an ``Answer``; holds nothing per question."""
 
-    def __init__(self, index: Index, settings: Settings) -> None:
+    def __init__(self, index: Index, settings: Settings, encode=None) -> None:
         self.index = index
         self.settings = settings
+        self._encode = encode  # texts -> (n, dim) vectors; None disables the synonym check
+        self._word_vectors: dict[str, np.ndarray] = {}
         self._docs: dict[str, Document] = {d.doc_id: d for d in index.documents}
+        self._source_names = {
+            d.doc_id: source_names(d.meta.publisher, d.meta.author) for d in index.documents
+        }
+        self._authors = {c.author for c in index.chunks if c.author and c.kind != "article"}
         self._chunk_of: dict[int, int] = {}  # sentence id -> first chunk holding it
         for chunk_id, ids in enumerate(index.chunk_sentences):
             for sid in ids:
                 self._chunk_of.setdefault(sid, chunk_id)
 
-    def candidates(self, retrieved: Retrieved, question: str) -> list[Candidate]:
+    def profile(self, question: str) -> Profile:
+        p = profile(question, self._source_names, self._authors)
+        terms = tuple(correct_tokens(list(p.terms), self.index.lexical.df))
+        return Profile(terms, p.answer_type, p.sources, p.authors, p.wants_forum, p.question_tokens)
+
+    def candidates(self, retrieved: Retrieved, prof: Profile) -> list[Candidate]:
         idx = self.index
-        q_tokens = correct_tokens(tokenize(question), idx.lexical.df)
+        pool = list(retrieved.hits[:TOP_CHUNKS])
+        # Chunks by a named source or forum member compete even from further down the ranking.
+        pool += [
+            h
+            for h in retrieved.hits[TOP_CHUNKS:]
+            if h.doc_id in prof.sources
+            or h.author in prof.authors
+            or (prof.wants_forum and h.kind != "article")
+        ]
         seen: set[int] = set()
         out: list[Candidate] = []
-        for rank, hit in enumerate(retrieved.hits[:TOP_CHUNKS]):
+        for rank, hit in enumerate(pool):
             for sid in idx.chunk_sentences[hit.chunk_id]:
                 if sid in seen:
                     continue
                 seen.add(sid)
-                cos = float(idx.sentence_vectors[sid] @ retrieved.query_vector)
-                cov = coverage(q_tokens, set(tokenize(self._text(sid))), idx.lexical.idf)
-                score = cos + LEX_WEIGHT * cov - 0.01 * rank
-                out.append(Candidate(sid, rank, cos, cov, score))
+                out.append(self._score(sid, rank, hit.chunk_id, retrieved, prof))
         return sorted(out, key=lambda c: -c.score)
+
+    def _score(self, sid: int, rank: int, chunk_id: int, retrieved: Retrieved, prof: Profile):
+        text = self._text(sid)
+        chunk = self.index.chunks[chunk_id]
+        cos = float(self.index.sentence_vectors[sid] @ retrieved.query_vector)
+        cov = coverage(list(prof.terms), set(tokenize(text)), self.index.lexical.idf)
+        score = cos + LEX_WEIGHT * cov - 0.01 * rank
+        if holds_answer_type(prof.answer_type, text, prof.question_tokens):
+            score += TYPE_BONUS
+        if chunk.doc_id in prof.sources or (chunk.author and chunk.author in prof.authors):
+            score += SOURCE_BONUS
+        if prof.wants_forum and chunk.kind != "article":
+            score += FORUM_BONUS
+        if not re.search(r"[.!?\"”’)]$", text):
+            score -= HEADLINE_PENALTY
+        return Candidate(sid, rank, cos, cov, score)
 
     def _text(self, sid: int) -> str:
         doc_id, span = self.index.sentences[sid]
         return self._docs[doc_id].text[span.start : span.end]
 
-    def select(self, ranked: list[Candidate], question: str) -> list[Candidate]:
+    def select(self, ranked: list[Candidate], prof: Profile) -> list[Candidate]:
         """The lead sentence, plus near-equals that add question terms it lacks."""
         lead = ranked[0]
         chosen = [lead]
-        q_tokens = set(correct_tokens(tokenize(question), self.index.lexical.df))
+        q_tokens = set(prof.terms)
         covered = set(tokenize(self._text(lead.sentence_id))) & q_tokens
         texts = {normalise(self._text(lead.sentence_id))}
         for cand in ranked[1:]:
@@ -145,6 +207,11 @@ class Answerer:
         # A quote that starts "He also said..." is unreadable alone; bring the sentence before it.
         out = list(chosen)
         ids = {c.sentence_id for c in chosen}
+        lead = chosen[0].sentence_id
+        nxt = lead + 1
+        if len(self._text(lead)) < SHORT_QUOTE and nxt in self._chunk_sentences(lead):
+            out.append(Candidate(nxt, *astuple_tail(chosen[0])))
+            ids.add(nxt)
         for c in chosen:
             prev = c.sentence_id - 1
             same_doc = (
@@ -159,6 +226,40 @@ class Answerer:
     def _order_key(self, cand: Candidate, lead_doc: str) -> tuple[bool, str, int]:
         doc_id, span = self.index.sentences[cand.sentence_id]
         return (doc_id != lead_doc, doc_id, span.start)
+
+    def unknown_terms(self, question: str, prof: Profile, quoted_text: str) -> list[str]:
+        """Question terms the corpus never uses and that no quoted word means (by word vectors).
+
+        "population" in "What is the population of Damascus?" is such a term; "envoy" is not
+        when the quote says "Special Representative".
+        """
+        df = self.index.lexical.df
+        quoted = set(tokenize(quoted_text))
+        missing = [t for t in prof.terms if t not in df and not holds(t, quoted)]
+        if not missing or self._encode is None:
+            return missing
+        words = [w for w in dict.fromkeys(re.findall(r"[^\W\d_]{3,}", quoted_text.lower()))]
+        words = [w for w in words if tokenize(w)]
+        surface = {t: w for w in re.findall(r"[\w'’-]+", question.lower()) for t in tokenize(w)}
+        need = [
+            w
+            for w in [*words, *(surface.get(t, t) for t in missing)]
+            if w not in self._word_vectors
+        ]
+        if need:
+            for w, v in zip(need, self._encode(need), strict=True):
+                self._word_vectors[w] = v
+        if not words:
+            return missing
+        table = np.stack([self._word_vectors[w] for w in words])
+        return [
+            t
+            for t in missing
+            if float((table @ self._word_vectors[surface.get(t, t)]).max()) < SYNONYM
+        ]
+
+    def _chunk_sentences(self, sid: int) -> tuple[int, ...]:
+        return self.index.chunk_sentences[self._chunk_of[sid]]
 
     def citation(self, n: int, cand: Candidate) -> Citation:
         doc_id, span = self.index.sentences[cand.sentence_id]
@@ -183,15 +284,21 @@ class Answerer:
         self, question: str, query: str, retrieved: Retrieved, threshold: float | None = None
     ) -> Answer:
         threshold = self.settings.abstain_threshold if threshold is None else threshold
-        ranked = self.candidates(retrieved, question)
+        prof = self.profile(question)
+        ranked = self.candidates(retrieved, prof)
         if not ranked:
             return Answer(_NOTHING, (), True, query, question)
-        chosen = self.select(ranked, question)
-        q_tokens = correct_tokens(tokenize(question), self.index.lexical.df)
-        quoted = set().union(*(set(tokenize(self._text(c.sentence_id))) for c in chosen))
+        chosen = self.select(ranked, prof)
+        quoted_text = " ".join(self._text(c.sentence_id) for c in chosen)
+        quoted = set(tokenize(quoted_text))
         confidence = 0.5 * ranked[0].cosine + 0.5 * coverage(
-            q_tokens, quoted, self.index.lexical.idf
+            list(prof.terms), quoted, self.index.lexical.idf
         )
+        confidence -= UNKNOWN_MISS * len(self.unknown_terms(question, prof, quoted_text))
+        if prof.answer_type and not holds_answer_type(
+            prof.answer_type, quoted_text, prof.question_tokens
+        ):
+            confidence -= TYPE_MISS
         if confidence < threshold:
             related = tuple(self.citation(i + 1, c) for i, c in enumerate(ranked[:2]))
             text = _NOTHING + "\n\nRelated passages (not an answer):\n" + render(related)

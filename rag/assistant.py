@@ -55,7 +55,7 @@ class Assistant:
         self._encoder: Encoder | None = encoder
         self._lock = threading.Lock()
         self._retriever = Retriever(index, self._encode_query, settings)
-        self._answerer = Answerer(index, settings)
+        self._answerer = Answerer(index, settings, self._encode_batch)
         self._docs = {d.doc_id: d for d in index.documents}
 
     @classmethod
@@ -123,6 +123,11 @@ class Assistant:
         encoder = self.encoder
         with self._lock:  # one encode at a time: torch and onnxruntime share the two cores
             return encoder.encode([text])[0]
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
+        encoder = self.encoder
+        with self._lock:
+            return encoder.encode(texts)
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
         """The ``k`` best passages for ``query``, best first (hybrid dense + BM25)."""

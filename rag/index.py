@@ -33,7 +33,7 @@ from rag.vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = 3  # bump when segmentation or chunking rules change: old vectors are dropped
+PIPELINE_VERSION = 4  # bump when segmentation or chunking rules change: old vectors are dropped
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,7 @@ class Manifest:
     chunk_size: int
     chunk_overlap: int
     files: dict[str, str]  # doc_id -> sha256
+    embed_chunks: bool = True
     chunks: int = 0
     sentences: int = 0
     posts: int = 0
@@ -60,6 +61,7 @@ class Index:
     chunks: tuple[Chunk, ...]
     sentences: tuple[tuple[str, Span], ...]
     sentence_vectors: np.ndarray  # (n_sentences, dim) float32
+    chunk_vectors: np.ndarray  # (n_chunks, dim) float32
     chunk_sentences: tuple[tuple[int, ...], ...]  # chunk_id -> sentence ids
     vectors: VectorStore
     lexical: LexicalIndex
@@ -72,6 +74,7 @@ def _key(settings: Settings, docs: tuple[Document, ...]) -> dict[str, object]:
         "model": settings.model,
         "chunk_size": settings.chunk_size,
         "chunk_overlap": settings.chunk_overlap,
+        "embed_chunks": settings.embed_chunks,
         "files": {d.doc_id: d.sha256 for d in docs},
     }
 
@@ -104,8 +107,9 @@ def _read_build(folder: Path, docs: tuple[Document, ...], settings: Settings) ->
             )
         )
         chunk_sentences.append(ids)
+    chunk_vectors = np.load(folder / "chunk_vectors.npy")
     store_vectors = VectorStore.load(folder / "faiss.index", settings)
-    if store_vectors.size != len(chunks):
+    if store_vectors.size != len(chunks) or len(chunk_vectors) != len(chunks):
         raise ValueError("the FAISS index and the chunk store disagree")
     return Index(
         manifest=manifest,
@@ -113,6 +117,7 @@ def _read_build(folder: Path, docs: tuple[Document, ...], settings: Settings) ->
         chunks=tuple(chunks),
         sentences=sentences,
         sentence_vectors=vectors,
+        chunk_vectors=chunk_vectors,
         chunk_sentences=tuple(chunk_sentences),
         vectors=store_vectors,
         lexical=LexicalIndex.load(folder / "lexical"),
@@ -164,10 +169,14 @@ def open_index(
 def _build(root, docs, settings, encoder_factory, previous, progress) -> Index:
     # Reuse a sentence's vector when its file's content hash and its span are unchanged.
     reuse: dict[tuple[str, int, int], np.ndarray] = {}
+    reuse_chunks: dict[tuple[str, int, int], np.ndarray] = {}
     if previous is not None:
         for i, (doc_id, span) in enumerate(previous.sentences):
             sha = previous.manifest.files.get(doc_id)
             reuse[(sha, span.start, span.end)] = previous.sentence_vectors[i]
+        if previous.manifest.embed_chunks == settings.embed_chunks:
+            for c, row in zip(previous.chunks, previous.chunk_vectors, strict=True):
+                reuse_chunks[(previous.manifest.files.get(c.doc_id), c.start, c.end)] = row
     chunks: list[Chunk] = []
     totals = {"posts": 0, "chrome_lines": 0, "requotes": 0}
     for doc in docs:
@@ -189,7 +198,12 @@ def _build(root, docs, settings, encoder_factory, previous, progress) -> Index:
         chunk_sentences.append(tuple(ids))
     sentences = tuple((d, Span(a, b)) for (d, a, b) in sentence_ids)
     todo = [i for i, (d, sp) in enumerate(sentences) if (sha_of[d], sp.start, sp.end) not in reuse]
-    encoder: Encoder | None = encoder_factory() if todo else None
+    todo_chunks = [
+        i
+        for i, c in enumerate(chunks)
+        if settings.embed_chunks and (sha_of[c.doc_id], c.start, c.end) not in reuse_chunks
+    ]
+    encoder: Encoder | None = encoder_factory() if todo or todo_chunks else None
     dim = encoder.dim if encoder is not None else previous.manifest.dim
     vectors = np.zeros((len(sentences), dim), dtype=np.float32)
     for i, (d, sp) in enumerate(sentences):
@@ -200,11 +214,16 @@ def _build(root, docs, settings, encoder_factory, previous, progress) -> Index:
         _encode_into(
             vectors, todo, [text_of[d][sp.start : sp.end] for d, sp in sentences], encoder, progress
         )
-    chunk_vectors = (
-        np.stack([_mean(vectors[list(ids)]) for ids in chunk_sentences])
-        if chunks
-        else np.zeros((0, dim), np.float32)
-    )
+    chunk_vectors = np.zeros((len(chunks), dim), dtype=np.float32)
+    for i, c in enumerate(chunks):
+        if settings.embed_chunks:
+            row = reuse_chunks.get((sha_of[c.doc_id], c.start, c.end))
+        else:
+            row = _mean(vectors[list(chunk_sentences[i])])
+        if row is not None:
+            chunk_vectors[i] = row
+    if todo_chunks:
+        _encode_into(chunk_vectors, todo_chunks, [c.text for c in chunks], encoder, progress)
     manifest = Manifest(
         **{**_key(settings, docs), "dim": dim},  # type: ignore[arg-type]
         chunks=len(chunks),
@@ -217,10 +236,11 @@ def _build(root, docs, settings, encoder_factory, previous, progress) -> Index:
         chunks=tuple(chunks),
         sentences=sentences,
         sentence_vectors=vectors,
+        chunk_vectors=chunk_vectors,
         chunk_sentences=tuple(chunk_sentences),
         vectors=VectorStore.build(chunk_vectors, settings),
         lexical=LexicalIndex().fit(c.text for c in chunks),
-        embedded=len(todo),
+        embedded=len(todo) + len(todo_chunks),
     )
     _write(root, index)
     return index
@@ -239,7 +259,7 @@ def _encode_into(vectors, todo, texts, encoder, progress) -> None:
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(order), desc="embedding", unit="sentence")
+        bar = tqdm(total=len(order), desc="embedding", unit="text")
     for at in range(0, len(order), step):
         ids = order[at : at + step]
         vectors[ids] = encoder.encode([texts[i] for i in ids])
@@ -272,6 +292,7 @@ def _write(root: Path, index: Index) -> None:
     }
     (tmp / "chunks.json").write_text(json.dumps(store), encoding="utf-8")
     np.save(tmp / "sentence_vectors.npy", index.sentence_vectors)
+    np.save(tmp / "chunk_vectors.npy", index.chunk_vectors)
     index.vectors.save(tmp / "faiss.index")
     index.lexical.save(tmp / "lexical")
     # The manifest goes last: a build without one is never read.

@@ -31,16 +31,39 @@ STOPWORDS = frozenset(
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
 
 
+# Common irregular verb forms, so "went" meets "go" and "fell" meets "fall".
+IRREGULAR = {
+    "went": "go", "gone": "go", "ran": "run", "spoke": "speak", "spoken": "speak",
+    "built": "build", "paid": "pay", "fell": "fall", "fallen": "fall", "brought": "bring",
+    "took": "take", "taken": "take", "made": "make", "sent": "send", "met": "meet",
+    "led": "lead", "won": "win", "held": "hold", "gave": "give", "given": "give", "told": "tell",
+    "thought": "think", "became": "become", "began": "begin", "begun": "begin", "left": "leave",
+    "kept": "keep", "sought": "seek", "found": "find", "wrote": "write", "written": "write",
+    "saw": "see", "seen": "see", "knew": "know", "known": "know", "chose": "choose",
+    "bought": "buy", "sold": "sell", "struck": "strike", "fought": "fight", "grew": "grow",
+    "drove": "drive", "driven": "drive", "stood": "stand", "lost": "lose", "spent": "spend",
+}  # fmt: skip
+
+
 def stem(word: str) -> str:
-    """A light English suffix stemmer.
+    """A light English suffix stemmer with common irregular verbs.
 
     Example:
-        >>> [stem(w) for w in ("sanctioned", "sanctions", "rebuilding", "cities", "was")]
-        ['sanction', 'sanction', 'rebuild', 'city', 'was']
+        >>> [stem(w) for w in ("sanctioned", "sanctions", "rebuilding", "carried", "went")]
+        ['sanction', 'sanction', 'rebuild', 'carry', 'go']
     """
+    if word in IRREGULAR:
+        return IRREGULAR[word]
     if len(word) <= 4 or not word.isalpha():
         return word
-    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", "e"), ("s", "")):
+    for suffix, repl in (
+        ("ies", "y"),
+        ("ied", "y"),
+        ("ing", ""),
+        ("ed", ""),
+        ("es", "e"),
+        ("s", ""),
+    ):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             word = word[: -len(suffix)] + repl
             break

@@ -33,6 +33,8 @@ class Settings:
     # Chunking (characters): ~900-char chunks keep a paragraph or two together.
     chunk_size: int = 900
     chunk_overlap: int = 150
+    # Encode each chunk (better retrieval) or average its sentence vectors (half the ingest cost).
+    embed_chunks: bool = True
     # Retrieval.
     k: int = 5
     candidates: int = 30  # how many hits each ranker contributes to the fusion
@@ -69,5 +71,8 @@ class Settings:
             if raw is None:
                 continue
             default = getattr(cls(), f.name)
-            changes[f.name] = type(default)(raw)
+            if isinstance(default, bool):
+                changes[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+            else:
+                changes[f.name] = type(default)(raw)
         return cls(**changes)

@@ -1,0 +1,162 @@
+"""What a question asks for: its content terms, the type of answer, and any source it names.
+
+- *Answer type*: "how many/much" wants a number, "when/what year" a date, "who/name of" a name.
+  A sentence holding such an answer (one the question does not already contain) is a better
+  quote, and a lead quote without one is weaker evidence.
+- *Frame words* ("according to", "forum members", "think", "say") describe the discourse, not
+  the content; they do not count as terms an answer must contain.
+- *Named sources*: a publisher, author or forum member named in the question points to their
+  words ("what did bristolboy say", "according to Syria Daily").
+Left out: a trained question classifier; these are English surface rules.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.lexical import tokenize
+from rag.segments import normalise
+
+_FRAME = frozenset(
+    tokenize(
+        "forum forums member members commenter commenters comment comments poster posters "
+        "reader readers thread article articles report reported reporting according think "
+        "thought thinks say says said write wrote written writes argue argued argues claim "
+        "claimed view views opinion opinions believe believed mention mentioned document "
+        "documents author op-ed piece story explain explained describe described people "
+        "someone anyone one react reacted respond responded answer answered "
+        # words that frame a question rather than name its content
+        "name named date time number kind type way idea role happened happen else done apart "
+        "instead first often per whose exactly ever still now detail details specific "
+        "mentioned called call refer refers"
+    )
+)
+_FORUM = re.compile(r"\b(forum|members?|commenters?|posters?|readers?|thread|comments?)\b", re.I)
+_NUMBER_Q = re.compile(
+    r"\bhow (many|much|long|old|far|big|large)\b|\bwhat (number|amount|percentage|share)\b", re.I
+)
+_DATE_Q = re.compile(
+    r"\bwhen\b|\b(what|which) (date|day|year|month|time)\b|\bin what year\b|\bwhat year\b", re.I
+)
+_NAME_Q = re.compile(
+    r"^\W*(who|whom|whose)\b|\bwho('s| is| was| were| are)?\b|\bname of\b|\bwhat is the name\b|"
+    r"\bwhich (organi[sz]ation|agency|group|charity|country|countries|person|official|"
+    r"member|ngo|city|cities|body|minister|general|newspaper|outlet)\b",
+    re.I,
+)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
+    r"thousands?|millions?|billions?|half)\b",
+    re.I,
+)
+_DATE = re.compile(
+    r"\b(1[89]\d\d|20\d\d)\b|\b(january|february|march|april|may|june|july|august|september|"
+    r"october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|"
+    r"\b(last|next|this) (week|month|year)\b|\b(yesterday|today|ago)\b",
+    re.I,
+)
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z’'-]{2,}")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A question, analysed once and used to score every candidate sentence."""
+
+    terms: tuple[str, ...]  # content tokens an answer should hold
+    answer_type: str | None  # "number", "date", "name" or None
+    sources: frozenset[str]  # doc ids whose publisher or author the question names
+    authors: frozenset[str]  # forum members (chunk authors) the question names
+    wants_forum: bool  # asks about comments / forum members
+    question_tokens: frozenset[str]
+
+
+def answer_type(question: str) -> str | None:
+    """The kind of answer a question wants.
+
+    Example:
+        >>> [answer_type(q) for q in ("How much is it?", "When was it sent?", "Who said it?")]
+        ['number', 'date', 'name']
+    """
+    if _NUMBER_Q.search(question):
+        return "number"
+    if _DATE_Q.search(question):
+        return "date"
+    if _NAME_Q.search(question):
+        return "name"
+    return None
+
+
+def holds_answer_type(kind: str | None, sentence: str, question_tokens: frozenset[str]) -> bool:
+    """Whether a sentence holds an answer of ``kind`` that the question does not already state.
+
+    Example:
+        >>> holds_answer_type("date", "It was sent on July 19.", frozenset({"sent"}))
+        True
+    """
+    if kind is None:
+        return False
+    if kind == "number":
+        return any(m.group() not in question_tokens for m in _NUMBER.finditer(sentence.lower()))
+    if kind == "date":
+        return any(
+            tokenize(m.group())[:1] != [] and tokenize(m.group())[0] not in question_tokens
+            for m in _DATE.finditer(sentence)
+        )
+    names = [m.group() for m in _CAPITALISED.finditer(sentence)]
+    return any(set(tokenize(n)) - question_tokens for n in names)
+
+
+def _mentions(question_norm: str, name: str) -> bool:
+    name = normalise(name)
+    return len(name) >= 4 and re.search(rf"\b{re.escape(name)}\b", question_norm) is not None
+
+
+def profile(question: str, sources: dict[str, list[str]], authors: set[str]) -> Profile:
+    """Analyse a question against the corpus's source names and forum authors.
+
+    ``sources`` maps a doc id to the names it goes by (publisher, author parts).
+    """
+    q_norm = normalise(question)
+    named_sources = frozenset(
+        d for d, names in sources.items() if any(_mentions(q_norm, n) for n in names)
+    )
+    named_authors = frozenset(a for a in authors if _mentions(q_norm, a))
+    named_tokens = set()
+    for d in named_sources:
+        for n in sources[d]:
+            named_tokens |= set(tokenize(n))
+    for a in named_authors:
+        named_tokens |= set(tokenize(a))
+    tokens = tokenize(question)
+    terms = tuple(t for t in dict.fromkeys(tokens) if t not in _FRAME and t not in named_tokens)
+    return Profile(
+        terms=terms,
+        answer_type=answer_type(question),
+        sources=named_sources,
+        authors=named_authors,
+        wants_forum=bool(_FORUM.search(question)) or bool(named_authors),
+        question_tokens=frozenset(tokens),
+    )
+
+
+def source_names(publisher: str | None, author: str | None) -> list[str]:
+    """The names a document goes by, for spotting them in questions.
+
+    Example:
+        >>> source_names("Asharq al-Awsat, republished by The Observer", "Jonathan Hargreaves")
+        ['Asharq al-Awsat', 'The Observer', 'Observer', 'Jonathan Hargreaves', 'Hargreaves']
+    """
+    names: list[str] = []
+    for field in (publisher, author):
+        for part in re.split(r",|\band\b|\brepublished by\b", field or ""):
+            part = part.strip()
+            if not part:
+                continue
+            names.append(part)
+            if part.lower().startswith("the "):
+                names.append(part[4:])
+            words = part.split()
+            if len(words) == 2 and field is author and author != publisher:
+                names.append(words[-1])  # a surname alone: "Hargreaves"
+    return names

@@ -176,18 +176,25 @@ def segment(doc: Document) -> Segmentation:
             post.lines.append((ln, "post"))
             seen.append((norm, len(posts)))
         posts.append(post)
-    segments = _segments_from(doc, posts, thread)
+    segments = _segments_from(doc, posts, thread, {ln.start: i for i, ln in enumerate(lines)})
     return Segmentation(tuple(segments), chrome, len(posts) if thread else 0, requotes)
 
 
-def _segments_from(doc: Document, posts: list[_Post], thread: bool) -> list[Segment]:
-    """Merge consecutive lines of the same role into segments."""
+def _segments_from(
+    doc: Document, posts: list[_Post], thread: bool, order: dict[int, int]
+) -> list[Segment]:
+    """Merge consecutive lines of the same role into segments.
+
+    ``order`` maps a line's start to its position among all lines: a dropped line (chrome, a
+    re-quote) between two kept ones ends the run, so no segment spans text that was dropped.
+    """
     out: list[Segment] = []
     for p, post in enumerate(posts):
         run: list[Line] = []
         role = ""
         for ln, r in [*post.lines, (None, "")]:
-            if run and (ln is None or r != role or r.startswith("quote:")):
+            gap = ln is not None and run and order[ln.start] != order[run[-1].start] + 1
+            if run and (ln is None or gap or r != role or r.startswith("quote:")):
                 kind = "article" if not thread or p == 0 else "post"
                 author = post.author
                 if role.startswith("quote:"):

@@ -1,0 +1,135 @@
+"""The eval-set loader: valid items come back located; every broken item is named by id and line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rag.dataset import DatasetError, facts_found, find_spans, load_dataset, normalise
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXT = "He said “no deal”.\nThe\u00a0fund  paid 300 dollars. The fund paid 300 dollars.\n"
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes(TEXT.encode("utf-8"))
+    return folder
+
+
+def item(**changes: object) -> dict:
+    base = {
+        "id": "q1",
+        "turns": ["What did he say?"],
+        "answer": "No deal.",
+        "key_facts": [["no deal"]],
+        "evidence": [{"doc": "a.txt", "quote": 'said "no deal"'}],
+        "answerable": True,
+        "tags": ["factoid"],
+    }
+    return base | changes
+
+
+def write(tmp_path: Path, *rows: dict | str) -> Path:
+    path = tmp_path / "qa.jsonl"
+    lines = [r if isinstance(r, str) else json.dumps(r) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_quote_is_located_in_the_original_text(tmp_path: Path, corpus: Path) -> None:
+    (got,) = load_dataset(write(tmp_path, item()), corpus)
+    ev = got.evidence[0]
+    assert (ev.start, ev.end) == (3, 17)
+    assert TEXT[ev.start : ev.end] == "said “no deal”"
+    assert got.question == "What did he say?" and got.history == [] and got.line == 1
+
+
+def test_nbsp_and_runs_of_spaces_match_and_every_occurrence_is_kept(tmp_path, corpus) -> None:
+    row = item(evidence=[{"doc": "a.txt", "quote": "The fund paid 300 dollars."}])
+    (got,) = load_dataset(write(tmp_path, row), corpus)
+    spans = got.evidence[0].spans
+    assert [TEXT[s:e] for s, e in spans] == [
+        "The\u00a0fund  paid 300 dollars.",
+        "The fund paid 300 dollars.",
+    ]
+    assert got.on_gold("a.txt", spans[1][0] + 2, spans[1][0] + 3)
+    assert not got.on_gold("a.txt", 0, 3) and not got.on_gold("b.txt", *spans[0])
+
+
+def test_multi_turn_history_and_line_numbers_skip_blank_lines(tmp_path, corpus) -> None:
+    rows = [item(), "", item(id="q2", turns=["Who spoke?", "What did he say?"], tags=[])]
+    first, second = load_dataset(write(tmp_path, *rows), corpus)
+    assert (first.line, second.line) == (1, 3)
+    assert second.history == ["Who spoke?"] and second.question == "What did he say?"
+
+
+def test_unanswerable_item_needs_no_evidence(tmp_path, corpus) -> None:
+    row = item(answer="", key_facts=[], evidence=[], answerable=False, tags=["unanswerable"])
+    (got,) = load_dataset(write(tmp_path, row), corpus)
+    assert got.evidence == () and not got.answerable
+
+
+BAD = [
+    (item(turns=[]), "turns"),
+    (item(turns=["ok", 3]), "turns"),
+    (item(key_facts=["no deal"]), "key_facts"),
+    (item(key_facts=[[]]), "key_facts"),
+    (item(answerable="yes"), "answerable"),
+    (item(tags="factoid"), "tags"),
+    (item(answer=None), "answer"),
+    (item(evidence=[{"doc": "a.txt"}]), "evidence"),
+    (item(evidence=[{"doc": "missing.txt", "quote": "x"}]), "missing.txt"),
+    (item(evidence=[{"doc": "../a.txt", "quote": "said"}]), "bad evidence"),
+    (item(evidence=[{"doc": "a.txt", "quote": "said yes deal"}]), "not found"),
+    (item(evidence=[]), "answerable item needs"),
+    (item(answerable=False), "unanswerable item must have evidence []"),
+    ({k: v for k, v in item().items() if k != "tags"}, "missing field(s): tags"),
+]
+
+
+@pytest.mark.parametrize(("row", "problem"), BAD)
+def test_errors_name_the_item_and_line(tmp_path, corpus, row, problem) -> None:
+    path = write(tmp_path, item(id="ok"), row | {"id": "bad7"})
+    with pytest.raises(DatasetError) as err:
+        load_dataset(path, corpus)
+    assert (err.value.item_id, err.value.line) == ("bad7", 2)
+    assert problem in str(err.value) and "bad7" in str(err.value) and ":2:" in str(err.value)
+
+
+def test_duplicate_id_names_both_lines(tmp_path, corpus) -> None:
+    with pytest.raises(DatasetError, match=r":3: item 'q1': duplicate id \(first on line 1\)"):
+        load_dataset(write(tmp_path, item(), item(id="q2"), item()), corpus)
+
+
+@pytest.mark.parametrize("line", ["{not json", '["a list"]', '{"turns": ["no id"]}'])
+def test_unparseable_or_idless_lines(tmp_path, corpus, line) -> None:
+    with pytest.raises(DatasetError) as err:
+        load_dataset(write(tmp_path, item(), line), corpus)
+    assert err.value.line == 2 and err.value.item_id is None
+
+
+def test_empty_file_is_an_error(tmp_path, corpus) -> None:
+    with pytest.raises(DatasetError, match="empty"):
+        load_dataset(write(tmp_path, ""), corpus)
+
+
+def test_matching_helpers() -> None:
+    assert normalise("  Assad’s\u00a0\n REGIME ") == "assad's regime"
+    assert find_spans("a “b” a “b”", 'a "b"') == ((0, 5), (6, 11))
+    assert find_spans("abc", "  ") == ()
+    assert facts_found("Paid $300 on May 5", (("300",), ("may 5", "5 May"), ("june",))) == 2
+
+
+@pytest.mark.skipif(not (ROOT / "eval" / "qa.jsonl").exists(), reason="no eval set yet")
+def test_the_project_eval_set_loads_and_every_span_matches_its_quote() -> None:
+    items = load_dataset(ROOT / "eval" / "qa.jsonl", ROOT / "corpus")
+    assert len(items) >= 90
+    for it in items:
+        for ev in it.evidence:
+            text = (ROOT / "corpus" / ev.doc).read_bytes().decode("utf-8")
+            assert all(normalise(text[s:e]) == normalise(ev.quote) for s, e in ev.spans), it.id

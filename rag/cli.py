@@ -1,0 +1,272 @@
+"""The ``rag`` command: a thin shell over the public API.
+
+Each command parses its options, calls one library function and prints::
+
+    rag index [DIR]                   build or load the index, print its stats
+    rag search "query" [--k 5]        ranked passages with their spans
+    rag ask "question" [--json]       an answer in verbatim quotes, with citations
+    rag chat                          the same, in a conversation (/reset starts over)
+    rag eval ...                      score the eval set (rag.cli_eval)
+
+A ``CorpusError`` is one line on stderr and exit code 2. Left out: a ``serve`` command (run
+``python app.py``) and any formatting beyond plain text and ``--json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+EXIT_INPUT = 2  # bad corpus or bad usage, as argparse does
+EXCERPT = 240  # characters of a hit's text shown by `rag search`
+PROMPT = "you> "
+QUIT = {"exit", "quit", ":q"}
+RESET = {"/reset", "/new"}
+
+
+# ---- printing -----------------------------------------------------------------------------
+
+
+def to_json(record: object) -> str:
+    """A dataclass (or a list of them) as indented JSON; paths become strings.
+
+    Example:
+        >>> to_json({"path": Path("a/b.txt")})
+        '{\\n  "path": "a/b.txt"\\n}'
+    """
+
+    def plain(x: object) -> object:
+        if dataclasses.is_dataclass(x) and not isinstance(x, type):
+            return dataclasses.asdict(x)
+        if isinstance(x, list | tuple):
+            return [plain(i) for i in x]
+        return x
+
+    return json.dumps(plain(record), indent=2, ensure_ascii=False, default=str)
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    """One line of at most ``limit`` characters.
+
+    Example:
+        >>> excerpt("a  b\\n c", 10)
+        'a b c'
+    """
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def format_hit(rank: int, hit) -> str:
+    """``1. 0.0328  001.txt [252:898]  Title — author`` and an indented excerpt."""
+    who = f" — {hit.author}" if hit.author else ""
+    head = f"{rank}. {hit.score:.4f}  {hit.doc_id} [{hit.start}:{hit.end}]  {hit.title}{who}"
+    return head + "\n" + textwrap.indent(textwrap.fill(excerpt(hit.text), 96), "   ")
+
+
+def format_source(c) -> str:
+    """A citation's provenance: title, who said it, publisher, date, then the span."""
+    who = c.speaker if c.kind in ("post", "quote") else (c.author or c.speaker)
+    parts = [c.title, who, c.publisher, c.date]
+    seen: list[str] = []
+    for p in parts:
+        if p and p not in seen:
+            seen.append(p)
+    return f"[{c.n}] {' · '.join(seen)}\n    {c.doc_id} [{c.start}:{c.end}]"
+
+
+def format_answer(answer) -> str:
+    """What `rag ask` and `rag chat` print for one answer."""
+    lines: list[str] = []
+    if answer.notice:
+        lines.append(f"Notice: {answer.notice}")
+    if answer.rewritten and answer.query:
+        lines.append(f"Searched for: {answer.query}")
+    if answer.abstained and answer.query:
+        lines.append("[No answer] The documents do not answer this confidently.")
+    if lines:
+        lines.append("")
+    lines.append(answer.text)
+    if answer.citations:
+        lines += ["", "Citations:"]
+        lines += [format_source(c) for c in answer.citations]
+    if answer.related:
+        lines += ["", "Related passages (not an answer):"]
+        lines += [format_source(c) for c in answer.related]
+    return "\n".join(lines)
+
+
+def answer_json(answer) -> str:
+    """``dataclasses.asdict`` of the answer, plus ``rewritten``."""
+    data = dataclasses.asdict(answer)
+    data["rewritten"] = answer.rewritten
+    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+
+
+# ---- commands -----------------------------------------------------------------------------
+
+
+def _open(args: argparse.Namespace, progress: bool = False):
+    from rag import Assistant
+
+    return Assistant.from_directory(args.corpus, index_dir=_index_dir(args), progress=progress)
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    assistant = _open(args, progress=True)
+    s = assistant.stats
+    print(f"Index of {Path(args.corpus).resolve()}")
+    print(f"  documents           {s['documents']}")
+    print(f"  chunks              {s['chunks']}")
+    print(f"  sentences           {s['sentences']}")
+    print(f"  forum posts         {s['posts']}")
+    print(f"  chrome lines drop.  {s['chrome_lines']}")
+    print(f"  re-quotes skipped   {s['requotes']}")
+    print(f"  embedded this load  {s['embedded_this_load']}")
+    print(f"Index folder: {assistant.index_dir}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    hits = _open(args).search(args.query, k=args.k)
+    if args.json:
+        print(to_json(hits))
+    elif not hits:
+        print("No passages found.")
+    else:
+        print("\n\n".join(format_hit(i, h) for i, h in enumerate(hits, 1)))
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    answer = _open(args).ask(args.question, k=args.k)
+    print(answer_json(answer) if args.json else format_answer(answer))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, read: Callable[[str], str] = input) -> int:
+    chat = _open(args).chat()
+    print("Ask about the documents. /reset starts a new conversation; exit or Ctrl-D quits.")
+    while True:
+        try:
+            line = read(PROMPT).strip()
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        if line.lower() in QUIT:
+            return 0
+        if line.lower() in RESET:
+            chat.reset()
+            print("(new conversation)")
+            continue
+        if not line:
+            continue
+        print(format_answer(chat.ask(line)), end="\n\n", flush=True)
+
+
+def _index_dir(args: argparse.Namespace) -> str | None:
+    return getattr(args, "index_dir", None) or args.global_index_dir
+
+
+# ---- parser -------------------------------------------------------------------------------
+
+
+def _corpus_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", default="corpus", help="documents folder (default: corpus)")
+    # Also accepted after the command; the global form is `rag --index-dir DIR <command>`.
+    p.add_argument(
+        "--index-dir", dest="index_dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+
+
+def _add_eval(sub: argparse._SubParsersAction) -> None:
+    """``rag eval`` comes from rag.cli_eval; if that cannot load, a stub says why."""
+    try:
+        from rag import cli_eval
+    except Exception as err:  # noqa: BLE001 - absent or broken: every other command still works
+        reason = f"{type(err).__name__}: {err}"
+        stub = sub.add_parser("eval", help="score the eval set (unavailable)")
+        stub.add_argument("rest", nargs=argparse.REMAINDER)
+        stub.set_defaults(func=lambda _args: _unavailable(reason))
+        return
+    p = cli_eval.add_parser(sub)
+    p.set_defaults(func=lambda args: _run_eval(cli_eval, args))
+
+
+def _unavailable(reason: str) -> int:
+    print(f"rag: eval is unavailable ({reason})", file=sys.stderr)
+    return EXIT_INPUT
+
+
+def _run_eval(cli_eval, args: argparse.Namespace) -> int:
+    if getattr(args, "index_dir", None) is None:
+        args.index_dir = args.global_index_dir
+    return int(cli_eval.run(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Answers from a document corpus in verbatim, verifiable quotes."
+    )
+    parser.add_argument(
+        "--index-dir",
+        dest="global_index_dir",
+        metavar="DIR",
+        default=None,
+        help="index folder (default: $RAG_INDEX_DIR or .rag_index, one sub-folder per corpus)",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("index", help="build or load the index and print its stats")
+    p.add_argument("corpus", nargs="?", default="corpus", help="documents folder (default: corpus)")
+    p.add_argument(
+        "--index-dir", dest="index_dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("search", help="the passages that best match a query")
+    p.add_argument("query")
+    p.add_argument("--k", type=int, default=5, help="how many hits (default: 5)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _corpus_option(p)
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("ask", help="answer one question in verbatim quotes")
+    p.add_argument("question")
+    p.add_argument("--k", type=int, default=None, help="passages to consider as hits")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _corpus_option(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="a conversation; follow-ups use earlier turns")
+    _corpus_option(p)
+    p.set_defaults(func=cmd_chat)
+
+    _add_eval(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``rag`` console script; returns the exit code."""
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s: %(message)s"
+    )
+    args = build_parser().parse_args(argv)
+    from rag import CorpusError
+
+    try:
+        return int(args.func(args) or 0)
+    except CorpusError as err:
+        print(f"rag: error: {err}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.chunking import chunk_document
+from rag.documents import CorpusError
 from rag.embedding import Encoder
 from rag.lexical import LexicalIndex
 from rag.records import Chunk, Document, Span
@@ -162,6 +163,9 @@ def open_index(
             previous = None
         else:
             changed = sorted(k for k, v in key["files"].items() if m["files"].get(k) != v)
+            other = [f"{k}={m[k]!r}" for k in key if k != "files" and m[k] != key[k]]
+            if other:  # a stale cache from other settings is worth a warning, not a silent rebuild
+                log.warning("index at %s was built with %s; rebuilding", root, ", ".join(other))
             log.info("corpus changed (%d files); updating the index", len(changed))
     return _build(root, docs, settings, encoder_factory, previous, progress)
 
@@ -186,6 +190,11 @@ def _build(root, docs, settings, encoder_factory, previous, progress) -> Index:
         totals["requotes"] += seg.requotes
         chunks += chunk_document(
             doc, seg.segments, settings.chunk_size, settings.chunk_overlap, len(chunks)
+        )
+    if not chunks:
+        raise CorpusError(
+            "nothing to index: once page chrome is dropped, no document holds any text "
+            f"({', '.join(d.doc_id for d in docs)})"
         )
     sha_of = {d.doc_id: d.sha256 for d in docs}
     text_of = {d.doc_id: d.text for d in docs}

@@ -34,7 +34,9 @@ TYPE_MISS = 0.12  # confidence lost when the quotes lack the kind of answer aske
 UNKNOWN_MISS = 0.15  # confidence lost per question term the corpus never uses and no quote means
 SYNONYM = 0.6  # word cosine at which a quoted word stands for a missing question term
 JOIN_MARGIN = 0.12  # how close to the lead a sentence must score to join it
-SHORT_QUOTE = 120  # a lead quote shorter than this brings the next sentence of its chunk
+SHORT_QUOTE = 120  # a lead quote shorter than this brings the next sentences of its chunk
+SAID_PENALTY = 0.15  # a follow-up wants something new: the previous answer's quotes step back
+RARE_SHARE = 0.05  # a name in at most this share of chunks (or 3) can answer "who"
 # Sentences that lean on the one before them ("He also said...") bring it along for context.
 _LEANS_BACK = re.compile(
     r"^(he|she|it|they|this|that|these|those|such|but|however|moreover)\b", re.I
@@ -144,7 +146,8 @@ class Answerer:
         terms = tuple(correct_tokens(list(p.terms), self.index.lexical.df))
         return Profile(terms, p.answer_type, p.sources, p.authors, p.wants_forum, p.question_tokens)
 
-    def candidates(self, retrieved: Retrieved, prof: Profile) -> list[Candidate]:
+    def candidates(self, retrieved: Retrieved, prof: Profile, said: str = "") -> list[Candidate]:
+        """Sentences of the best chunks, scored, best first; ``said`` is normalised text."""
         idx = self.index
         pool = list(retrieved.hits[:TOP_CHUNKS])
         # Chunks by a named source or forum member compete even from further down the ranking.
@@ -162,17 +165,21 @@ class Answerer:
                 if sid in seen:
                     continue
                 seen.add(sid)
-                out.append(self._score(sid, rank, hit.chunk_id, retrieved, prof))
+                out.append(self._score(sid, rank, hit.chunk_id, retrieved, prof, said))
         return sorted(out, key=lambda c: -c.score)
 
-    def _score(self, sid: int, rank: int, chunk_id: int, retrieved: Retrieved, prof: Profile):
+    def _score(
+        self, sid: int, rank: int, chunk_id: int, retrieved: Retrieved, prof: Profile, said: str
+    ) -> Candidate:
         text = self._text(sid)
         chunk = self.index.chunks[chunk_id]
         cos = float(self.index.sentence_vectors[sid] @ retrieved.query_vector)
         cov = coverage(list(prof.terms), set(tokenize(text)), self.index.lexical.idf)
         score = cos + LEX_WEIGHT * cov - 0.01 * rank
-        if holds_answer_type(prof.answer_type, text, prof.question_tokens):
+        if holds_answer_type(prof.answer_type, text, prof.question_tokens, self._rare):
             score += TYPE_BONUS
+        if said and normalise(text) in said:
+            score -= SAID_PENALTY
         if chunk.doc_id in prof.sources or (chunk.author and chunk.author in prof.authors):
             score += SOURCE_BONUS
         if prof.wants_forum and chunk.kind != "article":
@@ -208,10 +215,12 @@ class Answerer:
         out = list(chosen)
         ids = {c.sentence_id for c in chosen}
         lead = chosen[0].sentence_id
-        nxt = lead + 1
-        if len(self._text(lead)) < SHORT_QUOTE and nxt in self._chunk_sentences(lead):
+        length, nxt = len(self._text(lead)), lead + 1
+        while length < SHORT_QUOTE and nxt in self._chunk_sentences(lead) and nxt not in ids:
             out.append(Candidate(nxt, *astuple_tail(chosen[0])))
             ids.add(nxt)
+            length += len(self._text(nxt))
+            nxt += 1
         for c in chosen:
             prev = c.sentence_id - 1
             same_doc = (
@@ -280,12 +289,25 @@ class Answerer:
             kind=chunk.kind,
         )
 
+    def _rare(self, token: str) -> bool:
+        limit = max(3, RARE_SHARE * self.index.lexical.n_docs)
+        return self.index.lexical.df.get(token, 0) <= limit
+
     def answer(
-        self, question: str, query: str, retrieved: Retrieved, threshold: float | None = None
+        self,
+        question: str,
+        query: str,
+        retrieved: Retrieved,
+        threshold: float | None = None,
+        said: str = "",
     ) -> Answer:
+        """Quote the sentences that answer ``question`` (searched as ``query``), or abstain.
+
+        ``said`` is the previous answer's text: in a follow-up its quotes step back.
+        """
         threshold = self.settings.abstain_threshold if threshold is None else threshold
         prof = self.profile(question)
-        ranked = self.candidates(retrieved, prof)
+        ranked = self.candidates(retrieved, prof, normalise(said))
         if not ranked:
             return Answer(_NOTHING, (), True, query, question)
         chosen = self.select(ranked, prof)
@@ -296,7 +318,7 @@ class Answerer:
         )
         confidence -= UNKNOWN_MISS * len(self.unknown_terms(question, prof, quoted_text))
         if prof.answer_type and not holds_answer_type(
-            prof.answer_type, quoted_text, prof.question_tokens
+            prof.answer_type, quoted_text, prof.question_tokens, self._rare
         ):
             confidence -= TYPE_MISS
         if confidence < threshold:

@@ -172,11 +172,12 @@ class Assistant:
             return Answer(EMPTY_NOTICE, (), True, "", question or "", notice=EMPTY_NOTICE)
         turns = as_turns(history)[-self.settings.history_turns :]
         query = standalone(text, turns)
-        answer = self._answer(text, query, k, abstain_threshold)
+        said = turns[-1].answer_text if turns and query != text else ""
+        answer = self._answer(text, query, k, abstain_threshold, said)
         if answer.abstained and turns and query == text and not needs_context(text):
             # A weak first retrieval may still be a follow-up: try once with the context.
             retry_query = f"{text} ({' '.join(_last_terms(turns))})"
-            retry = self._answer(text, retry_query, k, abstain_threshold)
+            retry = self._answer(text, retry_query, k, abstain_threshold, turns[-1].answer_text)
             if not retry.abstained:
                 answer = retry
         timings = {"total_ms": (time.perf_counter() - started) * 1000}
@@ -192,9 +193,11 @@ class Assistant:
             timings,
         )
 
-    def _answer(self, text: str, query: str, k: int | None, threshold: float | None) -> Answer:
+    def _answer(
+        self, text: str, query: str, k: int | None, threshold: float | None, said: str = ""
+    ) -> Answer:
         retrieved = self._retriever.retrieve(query, k)
-        return self._answerer.answer(text, query, retrieved, threshold)
+        return self._answerer.answer(text, query, retrieved, threshold, said)
 
     def chat(self) -> Chat:
         """A conversation that remembers its turns (bounded by ``Settings.history_turns``)."""

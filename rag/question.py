@@ -87,8 +87,13 @@ def answer_type(question: str) -> str | None:
     return None
 
 
-def holds_answer_type(kind: str | None, sentence: str, question_tokens: frozenset[str]) -> bool:
+def holds_answer_type(
+    kind: str | None, sentence: str, question_tokens: frozenset[str], rare=lambda t: True
+) -> bool:
     """Whether a sentence holds an answer of ``kind`` that the question does not already state.
+
+    For names, ``rare(token)`` must hold for a name's token: a name the corpus uses everywhere
+    ("Syria") is no answer to "who".
 
     Example:
         >>> holds_answer_type("date", "It was sent on July 19.", frozenset({"sent"}))
@@ -104,7 +109,7 @@ def holds_answer_type(kind: str | None, sentence: str, question_tokens: frozense
             for m in _DATE.finditer(sentence)
         )
     names = [m.group() for m in _CAPITALISED.finditer(sentence)]
-    return any(set(tokenize(n)) - question_tokens for n in names)
+    return any(any(rare(t) for t in set(tokenize(n)) - question_tokens) for n in names)
 
 
 def _mentions(question_norm: str, name: str) -> bool:

@@ -46,7 +46,7 @@ class Settings:
     hnsw_m: int = 32
     hnsw_ef_search: int = 128
     # Answering: calibrated on eval/qa.jsonl with `rag eval --calibrate` (see eval/README.md).
-    abstain_threshold: float = 0.45
+    abstain_threshold: float = 0.30
     max_quotes: int = 3
     max_question_chars: int = 2_000
     # Conversation: how many past turns a follow-up may draw on.

@@ -1,0 +1,163 @@
+"""``rag eval``: score the assistant (and the naive baseline) on the eval set, gate, report.
+
+A thin shell over ``rag.evaluation`` and ``rag.report``. Exit codes: 0 all gates pass, 1 a gate
+failed, 2 the eval set is invalid or missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from time import perf_counter
+
+import numpy as np
+
+from rag.baselines import NaiveTopChunk
+from rag.dataset import DatasetError, EvalItem, load_dataset
+from rag.evaluation import evaluate, recommend, sweep
+from rag.faithfulness import make_checker
+from rag.report import compare, read_baseline, table, write_baseline, write_reports
+
+DESCRIPTION = (
+    "Score the assistant and the naive baseline on the eval set, write reports, and gate against "
+    "the baseline (exit 1 on a failed gate). See eval/README.md."
+)
+
+
+def _add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--corpus", default="corpus", help="corpus folder (default: corpus)")
+    p.add_argument("--dataset", default="eval/qa.jsonl", help="eval set (default: eval/qa.jsonl)")
+    p.add_argument("--k", type=int, default=5, help="depth for hit@k and recall@k (default: 5)")
+    p.add_argument("--out", default="eval/reports", help="report folder (default: eval/reports)")
+    p.add_argument("--baseline", default="eval/baseline.json", help="baseline to gate against")
+    p.add_argument(
+        "--update-baseline", action="store_true", help="write this run as the new baseline"
+    )
+    p.add_argument("--no-naive", action="store_true", help="skip the naive top-chunk baseline")
+    p.add_argument("--calibrate", action="store_true", help="sweep the abstention threshold")
+    p.add_argument("--index-dir", default=None, help="index folder (default: the settings' one)")
+    p.add_argument("--nli-model", default=None, help="local NLI cross-encoder for faithfulness")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``eval`` on the ``rag`` command's subparsers."""
+    p = subparsers.add_parser(
+        "eval",
+        help="score answers on eval/qa.jsonl and gate against the baseline",
+        description=DESCRIPTION,
+    )
+    _add_arguments(p)
+    return p
+
+
+def _load_assistant(corpus: str, index_dir: str | None) -> object:
+    # Looked up at call time so tests can substitute a prepared or wrapped assistant.
+    from rag import Assistant
+
+    return Assistant.from_directory(corpus, index_dir=index_dir)
+
+
+class _Memo:
+    """An encoder that encodes each distinct text once: both runs share the references."""
+
+    def __init__(self, encoder: object) -> None:
+        self.encoder, self.name, self.dim = encoder, encoder.name, encoder.dim
+        self.rows: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:  # (n, dim)
+        todo = [t for t in dict.fromkeys(texts) if t not in self.rows]
+        if todo:
+            self.rows.update(zip(todo, self.encoder.encode(todo), strict=True))
+        return np.stack([self.rows[t] for t in texts]) if texts else np.zeros((0, self.dim))
+
+
+def _grid(confidences: Sequence[float]) -> list[float]:
+    """Thresholds 0..1 in steps of 0.025, widened to the observed confidences if they stray."""
+    lo, hi = min([0.0, *confidences]), max([1.0, *confidences])
+    return [round(float(t), 4) for t in np.linspace(lo, hi, int(round((hi - lo) / 0.025)) + 1)]
+
+
+def calibrate(assistant: object, dataset: Sequence[EvalItem], k: int) -> int:
+    """Answer each item once with no threshold, then replay abstention over a grid."""
+
+    def ask(question: str, history: list[str]):
+        return assistant.ask(question, history=history, abstain_threshold=float("-inf"))
+
+    result = evaluate(ask, dataset, k=k, semantic=False, name="calibration")
+    points = sweep(result.items, _grid([r.confidence for r in result.items]))
+    current = getattr(getattr(assistant, "settings", None), "abstain_threshold", None)
+    print(f"{'threshold':>9}  {'correct rej':>11}  {'false ref':>9}  {'CRAG':>6}")
+    for p in points:
+        mark = "  <- current" if current is not None and abs(p.threshold - current) < 1e-9 else ""
+        values = (p.correct_rejection, p.false_refusal, p.crag_score)
+        cr, fr, crag = (f"{v:.3f}" if v is not None else "-" for v in values)
+        print(f"{p.threshold:>9.3f}  {cr:>11}  {fr:>9}  {crag:>6}{mark}")
+    best = recommend(points)
+    if best is None:
+        fallback = max(points, key=lambda p: (p.correct_rejection or 0) - (p.false_refusal or 0))
+        print(
+            "No threshold reaches >=90% correct rejection with <=5% false refusal; "
+            f"best trade-off: {fallback.threshold:.3f}"
+        )
+    else:
+        print(
+            f"Recommended abstain_threshold: {best.threshold:.3f} "
+            f"(correct rejection {best.correct_rejection:.3f}, "
+            f"false refusal {best.false_refusal:.3f}; current {current})"
+        )
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the eval as ``args`` say; returns the process exit code."""
+    started = perf_counter()
+    try:
+        dataset = load_dataset(args.dataset, args.corpus)
+    except (DatasetError, OSError) as err:
+        print(f"rag eval: {err}", file=sys.stderr)
+        return 2
+    assistant = _load_assistant(args.corpus, args.index_dir)
+    if args.calibrate:
+        return calibrate(assistant, dataset, args.k)
+    from rag.embedding import load_encoder
+    from rag.settings import Settings
+
+    # One encoder for both runs' semantic scores: the assistant's own when it is the default.
+    same = getattr(getattr(assistant, "settings", None), "model", None) == Settings().model
+    encoder = _Memo(assistant.encoder if same else load_encoder(Settings()))
+    checker = make_checker(args.nli_model)
+    common = dict(k=args.k, corpus_dir=args.corpus, checker=checker, encoder=encoder)
+    ours = evaluate(assistant, dataset, name="ours", **common)
+    naive = None
+    if not args.no_naive:
+        naive = evaluate(NaiveTopChunk(assistant), dataset, name="naive", **common)
+    comparison = compare(ours, None if args.update_baseline else read_baseline(args.baseline))
+    report = write_reports(args.out, ours, naive, comparison)
+    if args.update_baseline:
+        write_baseline(ours, args.baseline)
+    print(table(ours, naive))
+    for g in comparison.gates:
+        if not g.passed:
+            print(f"GATE FAILED: {g.metric} = {g.value} (baseline {g.baseline}; {g.why})")
+    if comparison.errors:
+        print(f"GATE FAILED: {comparison.errors} item(s) raised errors")
+    if comparison.newly_failing:
+        print(f"newly failing: {', '.join(comparison.newly_failing)}")
+    if comparison.newly_fixed:
+        print(f"newly fixed: {', '.join(comparison.newly_fixed)}")
+    if args.update_baseline:
+        print(f"baseline written: {args.baseline}")
+    print(f"report: {report}  ({perf_counter() - started:.1f} s)")
+    return 0 if comparison.passed else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m rag.cli_eval ...``: the same as ``rag eval ...``."""
+    parser = argparse.ArgumentParser(prog="rag eval", description=DESCRIPTION)
+    _add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -114,7 +114,7 @@ class ChatUI:
     def sources(self, turns: list[Turn], t: int):
         """The source picker and viewer for answer ``t``: its citations, else related passages."""
         if not 0 <= t < len(turns):
-            return gr.update(choices=[], value=None, label="Sources"), viewer_placeholder()
+            return gr.update(choices=[], value=None, visible=False), viewer_placeholder()
         answer = turns[t][1]
         choices = [(citation_label(c), f"{t}:{i}") for i, c in enumerate(answer.citations)]
         offset = len(answer.citations)
@@ -124,7 +124,8 @@ class ChatUI:
         ]
         value = choices[0][1] if choices else None
         label = f"Sources of answer {t + 1}" if choices else f"Answer {t + 1} has no sources"
-        return gr.update(choices=choices, value=value, label=label), self.view(value, turns)
+        picker = gr.update(choices=choices, value=value, label=label, visible=True)
+        return picker, self.view(value, turns)
 
     def view(self, key: str | None, turns: list[Turn]) -> str:
         """The document behind source ``key`` ("answer:source"), quote marked.
@@ -208,7 +209,13 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
                 )
                 new = gr.Button("New chat", size="sm", elem_id="rag-new")
             with gr.Column(scale=2):
-                picker = gr.Radio(label="Sources", choices=[], elem_id="rag-picker")
+                picker = gr.Radio(
+                    label="Sources",
+                    info="Click any answer in the chat to list its sources here.",
+                    choices=[],
+                    visible=False,
+                    elem_id="rag-picker",
+                )
                 viewer = gr.HTML(viewer_placeholder(), elem_id="rag-viewer")
         with gr.Accordion("Settings", open=False):
             with gr.Row():
@@ -227,6 +234,7 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
             gr.Dataframe(
                 document_rows(assistant.documents),
                 headers=["Title", "Publisher", "Author", "Date", "Kind", "File"],
+                column_widths=["30%", "18%", "16%", "10%", "12%", "14%"],
                 interactive=False,
                 wrap=True,
             )

@@ -51,6 +51,7 @@ mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; 
 #rag-viewer .rag-viewer-h h3 { margin: .1em 0; }
 #rag-viewer .rag-status { font-size: .75em; font-weight: 600; text-transform: uppercase;
   letter-spacing: .06em; color: #3730a3; }
+#rag-viewer .rag-status-related { color: #92400e; }
 #rag-viewer .rag-doc { position: relative; max-height: 520px; overflow-y: auto; margin-top: .5em;
   padding: .8em 1em; white-space: pre-wrap; line-height: 1.55; font-size: .92em;
   border: 1px solid var(--border-color-primary); border-radius: 8px;
@@ -222,6 +223,7 @@ def viewer_html(doc: Document, c: Citation, related: bool = False) -> str:
     facts = [meta.publisher, meta.author, meta.date, meta.kind]
     line = " · ".join(html.escape(f) for f in facts if f)
     status = "Related passage, not an answer" if related else f"Source {c.n}"
+    tone = "rag-status rag-status-related" if related else "rag-status"
     ok = doc.text[c.start : c.end] == c.quote
     check = (
         "the quote matches the document exactly"
@@ -230,7 +232,7 @@ def viewer_html(doc: Document, c: Citation, related: bool = False) -> str:
     )
     return (
         '<div class="rag-viewer">'
-        f'<div class="rag-viewer-h"><span class="rag-status">{status}</span>'
+        f'<div class="rag-viewer-h"><span class="{tone}">{status}</span>'
         f"<h3>{html.escape(meta.title)}</h3><div>{line}</div>"
         f'<div class="rag-offsets">{html.escape(doc.doc_id)} · characters {c.start}–{c.end}'
         f" of {len(doc.text)} · {check}</div></div>"

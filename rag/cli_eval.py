@@ -72,10 +72,16 @@ class _Memo:
         return np.stack([self.rows[t] for t in texts]) if texts else np.zeros((0, self.dim))
 
 
-def _grid(confidences: Sequence[float]) -> list[float]:
-    """Thresholds 0..1 in steps of 0.025, widened to the observed confidences if they stray."""
-    lo, hi = min([0.0, *confidences]), max([1.0, *confidences])
-    return [round(float(t), 4) for t in np.linspace(lo, hi, int(round((hi - lo) / 0.025)) + 1)]
+def _grid(confidences: Sequence[float], step: float = 0.025) -> list[float]:
+    """Multiples of ``step`` over 0..1, widened to cover every observed confidence.
+
+    Example:
+        >>> _grid([-0.03, 0.5], step=0.25)
+        [-0.25, 0.0, 0.25, 0.5, 0.75, 1.0]
+    """
+    lo = int(np.floor(min([0.0, *confidences]) / step))
+    hi = int(np.ceil(max([1.0, *confidences]) / step))
+    return [round(i * step, 6) for i in range(lo, hi + 1)]
 
 
 def calibrate(assistant: object, dataset: Sequence[EvalItem], k: int) -> int:

@@ -291,11 +291,7 @@ def test_cli_calibrate(tmp_path, corpus, dataset_path, monkeypatch, capsys) -> N
 # --- the real core -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def real_assistant(tmp_path_factory):
-    from rag import Assistant
-
-    return Assistant.from_directory(ROOT / "corpus", index_dir=tmp_path_factory.mktemp("index"))
+# `assistant` is conftest's session fixture: the real index over corpus/, built once.
 
 
 class Corrupting:
@@ -326,17 +322,17 @@ def small_eval(tmp_path) -> Path:
 
 @pytest.mark.slow
 def test_real_assistant_quotes_exactly_and_a_corrupted_citation_fails_the_cli(
-    tmp_path, real_assistant, small_eval, monkeypatch
+    tmp_path, assistant, small_eval, monkeypatch
 ) -> None:
     out, baseline = str(tmp_path / "reports"), str(tmp_path / "none.json")
     args = ["--dataset", str(small_eval), "--corpus", str(ROOT / "corpus"), "--no-naive",
             "--out", out, "--baseline", baseline]  # fmt: skip
-    monkeypatch.setattr(cli_eval, "_load_assistant", lambda corpus, index_dir: real_assistant)
+    monkeypatch.setattr(cli_eval, "_load_assistant", lambda folder, index_dir: assistant)
     assert cli_eval.main(args) == 0
     summary = json.loads((tmp_path / "reports" / "summary.json").read_text(encoding="utf-8"))
     assert summary["ours"]["overall"]["quote_exactness"] == 1.0
-    wrapped = Corrupting(real_assistant)
-    monkeypatch.setattr(cli_eval, "_load_assistant", lambda corpus, index_dir: wrapped)
+    wrapped = Corrupting(assistant)
+    monkeypatch.setattr(cli_eval, "_load_assistant", lambda folder, index_dir: wrapped)
     assert cli_eval.main(args) == 1
     summary = json.loads((tmp_path / "reports" / "summary.json").read_text(encoding="utf-8"))
     assert summary["ours"]["overall"]["quote_exactness"] < 1.0

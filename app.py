@@ -272,7 +272,7 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> ar
 def main(argv: list[str] | None = None) -> None:
     """Load or build the index (with a progress bar), then serve until interrupted."""
     args = parse_args(argv)
-    print(f"Loading the index for {args.corpus}/ (built on first run, reused after)…", flush=True)
+    print(f"Loading the index for {args.corpus} (built on first run, reused after)…", flush=True)
     try:
         settings = Settings.from_env()
         assistant = Assistant.from_directory(args.corpus, settings=settings, progress=True)

@@ -34,7 +34,7 @@ from rag.vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = 5  # bump when segmentation or chunking rules change: old vectors are dropped
+PIPELINE_VERSION = 6  # bump when segmentation, chunking or token rules change: vectors are dropped
 
 
 @dataclass(frozen=True)

@@ -54,8 +54,8 @@ def stem(word: str) -> str:
     """
     if word in IRREGULAR:
         return IRREGULAR[word]
-    if len(word) <= 4 or not word.isalpha():
-        return word
+    if len(word) <= 4 or not word.isalpha() or word.endswith("ss"):
+        return word  # "class" stays "class", as "classes" and "classed" become
     for suffix, repl in (
         ("ies", "y"),
         ("ied", "y"),

@@ -149,7 +149,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_chat(args: argparse.Namespace, read: Callable[[str], str] = input) -> int:
+def cmd_chat(args: argparse.Namespace, read: Callable[[str], str] | None = None) -> int:
+    read = read or input  # looked up per call, so a test can stand in for the terminal
     chat = _open(args).chat()
     print("Ask about the documents. /reset starts a new conversation; exit or Ctrl-D quits.")
     while True:
@@ -190,9 +191,8 @@ def _add_eval(sub: argparse._SubParsersAction) -> None:
         from rag import cli_eval
     except Exception as err:  # noqa: BLE001 - absent or broken: every other command still works
         reason = f"{type(err).__name__}: {err}"
-        stub = sub.add_parser("eval", help="score the eval set (unavailable)")
-        stub.add_argument("rest", nargs=argparse.REMAINDER)
-        stub.set_defaults(func=lambda _args: _unavailable(reason))
+        stub = sub.add_parser("eval", help="score the eval set (unavailable)", add_help=False)
+        stub.set_defaults(func=lambda _args: _unavailable(reason), any_arguments=True)
         return
     p = cli_eval.add_parser(sub)
     p.set_defaults(func=lambda args: _run_eval(cli_eval, args))
@@ -256,7 +256,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.WARNING, stream=sys.stderr, format="%(levelname)s: %(message)s"
     )
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "any_arguments", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     from rag import CorpusError
 
     try:

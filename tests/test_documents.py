@@ -1,0 +1,114 @@
+"""Loading a folder: decoding, file types, the metadata sidecar, and bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import pytest
+from conftest import BRIDGE, CORPUS, FESTIVAL, ORCHARD, read
+
+from rag.documents import CorpusError, decode, load_folder, read_text
+from rag.html_text import html_to_text
+
+PAGE = (
+    "<html><head><title>Ignored</title><style>p{color:red}</style></head><body>"
+    "<nav>Home | About</nav>"
+    "<h1>Harbour&nbsp;report</h1>"
+    "<p>The harbour   reopened on <b>May 3</b>.</p>"
+    "<script>var secret = 'do not index me';</script>"
+    "<p>Fishing boats &amp; ferries returned.</p>"
+    "</body></html>"
+)
+
+
+def test_tiny_corpus_loads_sorted_with_sidecar_metadata(tiny_corpus):
+    docs = load_folder(tiny_corpus)
+    assert [d.doc_id for d in docs] == ["bridge.txt", "festival.txt", "orchard.md"]
+    bridge, festival, orchard = docs
+    assert (bridge.text, festival.text, orchard.text) == (BRIDGE, FESTIVAL, ORCHARD)
+    assert bridge.meta.title == "Tamar bridge closed"
+    assert (bridge.meta.publisher, bridge.meta.author) == ("Valley Gazette", "Ana Ruiz")
+    # Without a sidecar entry the title is the first line of three words or more.
+    assert festival.meta.title == FESTIVAL.strip()
+    assert festival.meta.publisher is None and orchard.meta.author is None
+    for d in docs:
+        assert d.path == (tiny_corpus / d.doc_id).resolve()
+        assert d.sha256 == hashlib.sha256(d.path.read_bytes()).hexdigest()
+
+
+def test_real_corpus_text_is_the_decoded_file_unaltered():
+    docs = load_folder(CORPUS)
+    assert [d.doc_id for d in docs] == sorted(p.name for p in CORPUS.glob("*.txt"))
+    for d in docs:
+        assert d.text == read(d.path)
+    assert "\u00a0" in docs[1].text  # NBSP kept as is: offsets index the file, not a cleaned copy
+
+
+def test_decode_accepts_utf8_with_and_without_bom_and_utf16_with_bom():
+    assert decode("café".encode()) == "café"
+    assert decode(b"\xef\xbb\xbfcaf\xc3\xa9") == "café"
+    assert decode("café".encode("utf-16")) == "café"
+    with pytest.raises(UnicodeDecodeError):
+        decode(b"caf\xe9 \xff")
+
+
+def test_undecodable_file_is_skipped_with_a_warning_naming_it(tiny_corpus, caplog):
+    (tiny_corpus / "latin1.txt").write_bytes(b"caf\xe9 \xff au lait, na\xefve")
+    with caplog.at_level(logging.WARNING, logger="rag.documents"):
+        docs = load_folder(tiny_corpus)
+    assert "latin1.txt" not in [d.doc_id for d in docs]
+    assert len(docs) == 3
+    warning = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("latin1.txt" in m and "decode" in m for m in warning), warning
+
+
+def test_empty_folder_raises_a_clear_corpus_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CorpusError, match="no readable documents in .*empty"):
+        load_folder(tmp_path / "empty")
+
+
+def test_missing_folder_raises_a_clear_corpus_error(tmp_path):
+    with pytest.raises(CorpusError, match="corpus folder not found: .*nowhere"):
+        load_folder(tmp_path / "nowhere")
+
+
+def test_folder_of_unreadable_or_blank_files_raises(tmp_path, caplog):
+    (tmp_path / "bad.txt").write_bytes(b"caf\xe9 \xff")
+    (tmp_path / "blank.md").write_text(" \n\t\n", encoding="utf-8")
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")
+    with caplog.at_level(logging.WARNING), pytest.raises(CorpusError):
+        load_folder(tmp_path)
+    assert any("blank.md" in r.getMessage() for r in caplog.records)
+
+
+def test_hidden_files_and_other_suffixes_are_ignored(tiny_corpus):
+    (tiny_corpus / ".draft.txt").write_text("A hidden draft sentence.", encoding="utf-8")
+    (tiny_corpus / "scan.pdf").write_bytes(b"%PDF-1.4")
+    assert len(load_folder(tiny_corpus)) == 3
+
+
+def test_broken_sidecar_is_a_warning_and_titles_come_from_text(tiny_corpus, caplog):
+    (tiny_corpus / "metadata.json").write_text("{not json", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="rag.documents"):
+        docs = load_folder(tiny_corpus)
+    assert docs[0].meta.title.startswith("The old bridge over the Tamar")
+    assert any("metadata" in r.getMessage() for r in caplog.records)
+
+
+def test_html_text_drops_scripts_and_chrome_elements():
+    text = html_to_text(PAGE)
+    assert text == (
+        "Harbour\u00a0report\n\nThe harbour reopened on May 3.\n\nFishing boats & ferries returned."
+    )
+    assert "secret" not in text and "Home" not in text and "color" not in text
+    assert html_to_text(PAGE) == text  # deterministic, so offsets are reproducible
+
+
+def test_html_document_text_is_what_read_text_gives(tmp_path):
+    (tmp_path / "page.html").write_text(PAGE, encoding="utf-8")
+    (doc,) = load_folder(tmp_path)
+    assert doc.text == read_text(doc.path) == html_to_text(PAGE)
+    at = doc.text.index("The harbour")
+    assert read_text(doc.path)[at : at + 11] == "The harbour"

@@ -1,0 +1,115 @@
+"""Answers: verbatim citations, quotes plus framing only, abstention with related passages.
+
+These check robust facts, not the lead's tuning: spans, the $250 billion figure, abstention on
+an off-topic question.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import assert_citations_verify
+
+from rag import Assistant, Settings
+
+QUESTIONS = [
+    "Who sent the letter to Dunford?",
+    "How much will rebuilding Syria cost?",
+    "What did forum member bristolboy say about Raqqa?",
+    "How many people has the Syria conflict killed?",
+    "What does the U.N. strategic framework do in Syria?",
+    "What did Iran offer Assad for reconstruction?",
+]
+
+
+@pytest.fixture(scope="module")
+def answers(assistant):
+    return {q: assistant.ask(q) for q in QUESTIONS}
+
+
+def framing_only(answer) -> str:
+    """The answer text with every cited quote cut out: what is left must be framing."""
+    rest = answer.text
+    for c in (*answer.citations, *answer.related):
+        rest = rest.replace(f"\u201c{c.quote}\u201d", "")
+    return rest
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_every_citation_is_the_exact_span_of_its_file(answers, assistant, question):
+    answer = answers[question]
+    assert answer.question == question
+    assert_citations_verify(answer)
+    for c in answer.citations:
+        assert assistant.document(c.doc_id).text[c.start : c.end] == c.quote
+        assert c.title == assistant.document(c.doc_id).meta.title
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_answer_text_is_quotes_plus_framing(answers, question):
+    answer = answers[question]
+    for c in answer.citations:
+        assert f"\u201c{c.quote}\u201d" in answer.text
+    rest = framing_only(answer)
+    assert "\u201c" not in rest and "\u201d" not in rest, rest  # every “…” is a cited quote
+    for line in rest.splitlines():
+        framing = re.sub(r"\[\d+\]", "", line).strip()
+        assert len(framing.split()) <= 16, framing  # a speaker line, not prose of its own
+
+
+@pytest.mark.slow
+def test_rebuilding_cost_is_cited(answers):
+    answer = answers["How much will rebuilding Syria cost?"]
+    assert not answer.abstained
+    assert any("$250 billion" in c.quote for c in answer.citations)
+
+
+@pytest.mark.slow
+def test_letter_question_cites_gerasimov(answers):
+    answer = answers["Who sent the letter to Dunford?"]
+    assert not answer.abstained and answer.confidence > 0
+    assert any("Gerasimov" in c.quote for c in answer.citations)
+
+
+@pytest.mark.slow
+def test_forum_member_named_in_the_question_is_quoted(answers):
+    answer = answers["What did forum member bristolboy say about Raqqa?"]
+    assert any(c.author == "bristolboy" and c.kind == "post" for c in answer.citations)
+    assert any(c.speaker == "forum member bristolboy" for c in answer.citations)
+
+
+@pytest.mark.slow
+def test_off_topic_question_abstains_with_related_passages_apart(assistant):
+    answer = assistant.ask("What is a good recipe for hummus?")
+    assert answer.abstained
+    assert answer.citations == ()
+    assert answer.related  # the closest passages, shown as such, never as the answer
+    assert_citations_verify(answer)
+    assert "\u201c" not in framing_only(answer)
+
+
+@pytest.mark.slow
+def test_threshold_override_decides_abstention(assistant):
+    q = "How much will rebuilding Syria cost?"
+    assert assistant.ask(q, abstain_threshold=10.0).abstained
+    assert not assistant.ask(q, abstain_threshold=-10.0).abstained
+
+
+@pytest.mark.slow
+def test_tiny_corpus_answers_with_the_known_sentence(tiny_corpus, tmp_path, real_encoder):
+    a = Assistant.from_directory(tiny_corpus, settings=Settings(), index_dir=tmp_path / "idx")
+    cases = {
+        "When was the Tamar bridge closed?": ("bridge.txt", 0, 61),
+        "How many pear trees does the Hartley orchard grow?": ("orchard.md", 17, 58),
+        "How much will the bridge repairs cost?": ("bridge.txt", 107, 167),
+    }
+    for question, span in cases.items():
+        answer = a.ask(question)
+        assert not answer.abstained, question
+        assert span in [(c.doc_id, c.start, c.end) for c in answer.citations], question
+        assert_citations_verify(answer)
+    assert a.ask("What is the capital of Peru?").abstained

@@ -1,0 +1,141 @@
+"""Follow-ups: when a question needs context, how it is rewritten, and the bounded history."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.conversation import Chat, as_turns, context_terms, needs_context, standalone
+from rag.records import Answer, Turn
+
+LETTER = Turn(
+    "Who sent the letter to Dunford?",
+    "Who sent the letter to Dunford?",
+    "Reuters:\n\u201cThe proposal was sent in a July 19 letter by Valery Gerasimov.\u201d [1]",
+)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What did he propose?", "And the refugees?", "What about Iran?", "Why did they refuse it?",
+     "When was that?", "more", "Tell me about those", "so what did it say"],
+)  # fmt: skip
+def test_follow_ups_need_context(question):
+    assert needs_context(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Who wrote the op-ed?", "How much will rebuilding Syria cost?",
+     "When did the Treasury sanction the charity?", "Which general received the letter?"],
+)  # fmt: skip
+def test_self_contained_questions_do_not(question):
+    assert not needs_context(question)
+
+
+def test_context_terms_are_the_query_words_and_quoted_names():
+    terms = context_terms(LETTER)
+    assert terms[:3] == ["sent", "letter", "Dunford"]
+    assert "Valery Gerasimov" in terms and "July" in terms
+
+
+def test_standalone_keeps_the_question_and_appends_context():
+    query = standalone("What did he propose?", [LETTER])
+    assert query.startswith("What did he propose? (")
+    assert "Dunford" in query and "Gerasimov" in query
+
+
+def test_standalone_leaves_self_contained_questions_and_empty_history_alone():
+    assert standalone("Who wrote the op-ed?", [LETTER]) == "Who wrote the op-ed?"
+    assert standalone("What did he propose?", []) == "What did he propose?"
+
+
+def test_standalone_uses_the_latest_turn():
+    older = Turn("How much does rebuilding cost?", "How much does rebuilding cost?", "")
+    query = standalone("What did he propose?", [older, LETTER])
+    assert "Dunford" in query and "rebuilding" not in query
+
+
+def test_history_accepts_strings_and_turns():
+    turns = as_turns(["Who sent the letter?", LETTER])
+    assert turns[0] == Turn("Who sent the letter?", "Who sent the letter?")
+    assert turns[1] is LETTER
+    assert as_turns(None) == []
+
+
+class FakeAsk:
+    """Stands in for Assistant.ask: records the history it was given."""
+
+    def __init__(self) -> None:
+        self.seen: list[list[Turn]] = []
+
+    def __call__(self, question: str, history=(), **options) -> Answer:
+        self.seen.append(list(history))
+        query = standalone(question.strip(), history)
+        abstained = "hummus" in question
+        text = "Nothing." if abstained else f"\u201c{question} answered.\u201d [1]"
+        return Answer(text, (), abstained, query, question.strip())
+
+
+def test_chat_remembers_a_bounded_history_and_resets():
+    ask = FakeAsk()
+    chat = Chat(ask, max_turns=3)
+    for i in range(5):
+        chat.ask(f"Question number {i} about the harbour?")
+    assert [t.question for t in chat.history] == [
+        f"Question number {i} about the harbour?" for i in (2, 3, 4)
+    ]
+    assert len(ask.seen[-1]) == 3
+    chat.reset()
+    assert chat.history == []
+    chat.ask("A fresh start about bridges?")
+    assert ask.seen[-1] == []
+
+
+def test_empty_questions_are_not_turns_and_abstentions_add_no_context():
+    chat = Chat(FakeAsk(), max_turns=6)
+    chat.ask("   ")
+    assert chat.history == []
+    chat.ask("What is a good recipe for hummus?")
+    assert chat.history == [
+        Turn("What is a good recipe for hummus?", "What is a good recipe for hummus?", "")
+    ]
+
+
+@pytest.mark.slow
+def test_follow_up_is_rewritten_with_context_from_the_first_turn(assistant):
+    chat = assistant.chat()
+    first = chat.ask("Who sent the letter to Dunford?")
+    assert not first.rewritten
+    second = chat.ask("What did he propose?")
+    assert second.question == "What did he propose?"
+    assert second.rewritten and second.query != second.question
+    assert second.query.startswith("What did he propose?")
+    assert "Dunford" in second.query or "Gerasimov" in second.query
+    assert len(chat.history) == 2 and chat.history[1].query == second.query
+    chat.reset()
+    assert chat.history == []
+    assert not chat.ask("What did he propose?").rewritten  # nothing to lean on any more
+
+
+@pytest.mark.slow
+def test_stateless_ask_with_history_matches_chat(assistant):
+    chat = assistant.chat()
+    chat.ask("Who sent the letter to Dunford?")
+    history = list(chat.history)
+    via_chat = chat.ask("What did he propose?")
+    stateless = assistant.ask("What did he propose?", history=history)
+    assert stateless.query == via_chat.query
+    assert [c.start for c in stateless.citations] == [c.start for c in via_chat.citations]
+    # Earlier questions as plain strings also give a rewrite (without the quoted names).
+    plain = assistant.ask("What did he propose?", history=["Who sent the letter to Dunford?"])
+    assert plain.rewritten and "Dunford" in plain.query
+
+
+@pytest.mark.slow
+def test_chat_history_is_bounded_by_settings(assistant):
+    chat = assistant.chat()
+    n = assistant.settings.history_turns
+    for i in range(n + 2):
+        chat.ask(f"How many refugees returned in year {2010 + i}?")
+    assert len(chat.history) == n
+    assert chat.history[-1].question.endswith(f"{2010 + n + 1}?")

@@ -1,0 +1,87 @@
+"""Index build throughput and re-index time, through ``Assistant.from_directory``.
+
+Build: a fresh index folder (with the model export already present, see ``seed_export``),
+timed from the call to the returned assistant; chunks/s = chunks / seconds. The index embeds
+each sentence once (a chunk's vector is the mean of its sentences'), so chunks/s counts the
+passages made searchable, not encoder calls.
+
+Re-index: the same call again with nothing changed, then after appending a sentence to one
+file; both in the process that built the index (imports are warm, as in a running app).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from bench.common import fresh_dir, median, peak_rss_mb, seed_export
+
+EDIT = "\nThis sentence was appended by the bench to change the file.\n"
+
+
+def build(corpus: Path, index_dir: Path) -> dict:
+    """Build an index from scratch and report its throughput."""
+    from rag import Assistant
+
+    fresh_dir(index_dir)
+    seed_export(index_dir)
+    started = time.perf_counter()
+    assistant = Assistant.from_directory(corpus, index_dir=index_dir)
+    seconds = time.perf_counter() - started
+    stats = assistant.stats
+    return {
+        "seconds": round(seconds, 3),
+        "documents": stats["documents"],
+        "chunks": stats["chunks"],
+        "sentences": stats["sentences"],
+        "embedded": stats["embedded_this_load"],
+        "chunks_per_s": round(stats["chunks"] / seconds, 1),
+        "encoder": type(assistant.encoder).__name__,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def reindex(corpus: Path, workdir: Path, index_from: Path | None = None, repeats: int = 3) -> dict:
+    """Time re-opening an unchanged corpus, then one with a single file edited.
+
+    Works on copies of ``corpus`` and of its index (``index_from``, when one was already built
+    for it, saves building it again), so the edit touches neither.
+    """
+    from rag import Assistant
+
+    copy = fresh_dir(workdir) / "corpus"
+    shutil.copytree(corpus, copy)
+    for path in copy.rglob("*"):
+        path.chmod(0o644 if path.is_file() else 0o755)  # the corpus files are read-only
+    index_dir = workdir / "index"
+    if index_from is not None:
+        shutil.copytree(index_from, index_dir)
+    seed_export(index_dir)
+    Assistant.from_directory(copy, index_dir=index_dir)  # the initial build (or load), not timed
+    unchanged = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        again = Assistant.from_directory(copy, index_dir=index_dir)
+        unchanged.append(time.perf_counter() - started)
+    assert again.stats["embedded_this_load"] == 0, "an unchanged corpus was re-embedded"
+    # The median-sized file: a typical edit, neither the smallest page nor the largest.
+    files = sorted(
+        (p for p in copy.rglob("*") if p.suffix in (".txt", ".md", ".html")),
+        key=lambda p: (p.stat().st_size, p.name),
+    )
+    victim = files[len(files) // 2]
+    with victim.open("a", encoding="utf-8") as handle:
+        handle.write(EDIT)
+    started = time.perf_counter()
+    changed = Assistant.from_directory(copy, index_dir=index_dir)
+    changed_s = time.perf_counter() - started
+    return {
+        "documents": len(changed.documents),
+        "unchanged_s": round(median(unchanged), 3),
+        "unchanged_runs_s": [round(s, 3) for s in unchanged],
+        "one_file_changed_s": round(changed_s, 3),
+        "changed_file": victim.name,
+        "changed_file_bytes": victim.stat().st_size,
+        "re_embedded_sentences": changed.stats["embedded_this_load"],
+    }

@@ -1,0 +1,211 @@
+"""Turn the results dict into rows (target, ours, LangChain peer, ratio) and a Markdown table.
+
+Targets are reported, never asserted. ``met`` is None when an item has no target or was not
+measured. Ratios are "how many times better ours is": peer/ours for times, ours/peer for rates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table."""
+
+    item: str
+    target: str
+    ours: str
+    peer: str = ""
+    ratio: str = ""
+    met: bool | None = None
+
+
+def _get(results: dict, *path: str) -> float | None:
+    node: object = results
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node if isinstance(node, int | float) else None
+
+
+def _fmt(value: float | None, unit: str, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f} {unit}".strip()
+
+
+def _ratio(better: float | None, worse: float | None) -> str:
+    if better is None or worse is None or better == 0:
+        return ""
+    return f"{worse / better:.1f}×"
+
+
+def _at_most(value: float | None, limit: float) -> bool | None:
+    return None if value is None else value <= limit
+
+
+def _at_least(value: float | None, limit: float) -> bool | None:
+    return None if value is None else value >= limit
+
+
+def rows(r: dict) -> list[Row]:
+    """The table's rows from ``bench.json``'s content."""
+    out: list[Row] = []
+    cold, peer_cold = _get(r, "cold_start", "api_s"), _get(r, "peer_cold_start", "seconds")
+    ratio = None if cold is None or peer_cold is None else peer_cold / cold
+    out.append(
+        Row(
+            "Cold start to first answer, cached index (median of 3)",
+            "≤ 3 s; ≥ 3× peer",
+            _fmt(cold, "s", 2),
+            _fmt(peer_cold, "s", 2),
+            _ratio(cold, peer_cold),
+            _both(_at_most(cold, 3), _at_least(ratio, 3)),
+        )
+    )
+    out.append(
+        Row(
+            "Cold start, `rag ask` CLI to process exit",
+            "",
+            _fmt(_get(r, "cold_start", "cli_exit_s"), "s", 2),
+        )
+    )
+    for q, limit in (("p50_ms", 20), ("p95_ms", 40)):
+        v = _get(r, "answer", "ask", q)
+        out.append(
+            Row(
+                f"Answer latency `ask` {q[:3]}, {_n(r)} eval questions",
+                f"≤ {limit} ms",
+                _fmt(v, "ms"),
+                met=_at_most(v, limit),
+            )
+        )
+    for q in ("p50_ms", "p95_ms"):
+        ours, peer = _get(r, "answer", "search", q), _get(r, "peer_query", "search", q)
+        ratio = None if ours is None or peer is None else peer / ours
+        out.append(
+            Row(
+                f"Query latency {q[:3]}: `search` vs `similarity_search`",
+                "≥ 3× peer",
+                _fmt(ours, "ms"),
+                _fmt(peer, "ms"),
+                _ratio(ours, peer),
+                _at_least(ratio, 3),
+            )
+        )
+    for key, label in (("corpus", "corpus"), ("pydoc", "python-doc sample")):
+        ours = _get(r, f"build_{key}", "chunks_per_s")
+        peer = _get(r, f"peer_build_{key}", "chunks_per_s")
+        n = _get(r, f"build_{key}", "chunks")
+        target = "≥ 25 chunks/s; ≥ peer" if key == "pydoc" else "≥ peer"
+        ok = _at_least(ours, 25) if key == "pydoc" else None
+        ok = _both(ok, None if ours is None or peer is None else ours >= peer)
+        out.append(
+            Row(
+                f"Index build, {label} ({_fmt(n, 'chunks', 0)})",
+                target,
+                _fmt(ours, "chunks/s"),
+                _fmt(peer, "chunks/s"),
+                _ratio(peer, ours),
+                ok,
+            )
+        )
+    ingest = r.get("pydoc_ingest", {})
+    out.append(
+        Row(
+            f"Ingest all python-doc HTML ({ingest.get('files', '?')} files, "
+            f"{ingest.get('chunks', '?')} chunks; load+segment+chunk, no embedding)",
+            "",
+            _fmt(_get(r, "pydoc_ingest", "ingest_chunks_per_s"), "chunks/s"),
+        )
+    )
+    out.append(
+        Row(
+            "Offset errors (text[start:end] != chunk) in python-doc",
+            "0",
+            _fmt(_errors(r), "", 0),
+            met=None if _errors(r) is None else _errors(r) == 0,
+        )
+    )
+    for key, label in (("corpus", "corpus"), ("pydoc", "python-doc sample")):
+        v = _get(r, f"reindex_{key}", "unchanged_s")
+        out.append(
+            Row(f"Re-index, nothing changed, {label}", "≤ 1 s", _fmt(v, "s", 2), met=_at_most(v, 1))
+        )
+        v = _get(r, f"reindex_{key}", "one_file_changed_s")
+        out.append(Row(f"Re-index, one file changed, {label}", "", _fmt(v, "s", 2)))
+    for size, s in sorted(r.get("scale", {}).items(), key=lambda kv: int(kv[0])):
+        out += _scale_rows(int(size), s)
+    return out
+
+
+def _scale_rows(size: int, s: dict) -> list[Row]:
+    label = f"{size:,}"
+    hybrid95 = _get(s, "hybrid", "p95_ms")
+    target = "≤ 50 ms" if size >= 1_000_000 else ""
+    lex = f" (lexical over {s.get('lexical_size', 0):,})" if s.get("lexical_size") != size else ""
+    return [
+        Row(
+            f"Search at {label}: hybrid p50 / p95 incl. query encoding{lex}",
+            target,
+            _pair(s, "hybrid"),
+            met=_at_most(hybrid95, 50) if target else None,
+        ),
+        Row(
+            f"Search at {label}: dense ({s.get('dense_kind')}) p50 / p95, recall@10",
+            "",
+            f"{_pair(s, 'dense', 2)}, recall {s.get('recall_at_10', 'n/a')}",
+        ),
+        Row(
+            f"Search at {label}: lexical (bm25s) p50 / p95",
+            "",
+            _pair(s, "lexical"),
+        ),
+        Row(
+            f"Build at {label}: dense / lexical; peak RSS",
+            "",
+            f"{_fmt(_get(s, 'dense_build_s'), 's')} / {_fmt(_get(s, 'lexical_build_s'), 's')}; "
+            f"{_fmt(_get(s, 'peak_rss_mb'), 'MB', 0)}",
+        ),
+    ]
+
+
+def _pair(s: dict, key: str, digits: int = 1) -> str:
+    """``"p50 / p95"`` of one latency summary."""
+    p50, p95 = _get(s, key, "p50_ms"), _get(s, key, "p95_ms")
+    return f"{_fmt(p50, 'ms', digits)} / {_fmt(p95, 'ms', digits)}"
+
+
+def _n(r: dict) -> str:
+    return str(r.get("answer", {}).get("questions", "?"))
+
+
+def _errors(r: dict) -> float | None:
+    a = _get(r, "pydoc_ingest", "offset_errors")
+    b = _get(r, "pydoc_ingest", "reread_offset_errors")
+    return None if a is None or b is None else a + b
+
+
+def _both(a: bool | None, b: bool | None) -> bool | None:
+    if a is None or b is None:
+        return a if b is None else b
+    return a and b
+
+
+def markdown(table: list[Row], machine: dict) -> str:
+    """The Markdown table plus one line on what it was measured on."""
+    mark = {True: "✅", False: "❌", None: ""}
+    lines = [
+        "| Item | Target | Ours | LangChain peer | Ratio | Met |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in table:
+        cells = [row.item, row.target, row.ours, row.peer, row.ratio, mark[row.met]]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    lines.append("")
+    lines.append(
+        f"Measured on {machine.get('cpus')} CPUs, Python {machine.get('python')}, "
+        f"{machine.get('time')}; 1-minute load average {machine.get('loadavg_1m')} at the start"
+        f" and {machine.get('loadavg_1m_end', '?')} at the end."
+    )
+    return "\n".join(lines) + "\n"

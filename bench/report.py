@@ -154,8 +154,10 @@ def _scale_rows(size: int, s: dict) -> list[Row]:
         Row(
             f"Search at {label}: dense ({s.get('dense_kind')}) p50 / p95, recall@10",
             "",
-            f"{_pair(s, 'dense', 2)}, recall {s.get('recall_at_10', 'n/a')}",
+            f"{_pair(s, 'dense', 2)}, recall {s.get('recall_at_10', 'n/a')} "
+            f"(ε-recall {s.get('recall_at_10_eps', 'n/a')})",
         ),
+        *_sweep_rows(label, s.get("ef_sweep", [])),
         Row(
             f"Search at {label}: lexical (bm25s) p50 / p95",
             "",
@@ -168,6 +170,17 @@ def _scale_rows(size: int, s: dict) -> list[Row]:
             f"{_fmt(_get(s, 'peak_rss_mb'), 'MB', 0)}",
         ),
     ]
+
+
+def _sweep_rows(label: str, sweep: list[dict]) -> list[Row]:
+    """One row for the HNSW efSearch sweep: recall and p95 per efSearch."""
+    if not sweep:
+        return []
+    efs = "/".join(str(r["ef_search"]) for r in sweep)
+    recalls = "/".join(f"{r['recall_at_10']:.2f}" for r in sweep)
+    p95s = "/".join(f"{r['p95_ms']:.1f}" for r in sweep)
+    item = f"Search at {label}: HNSW efSearch {efs} → recall@10; p95"
+    return [Row(item, "", f"{recalls}; {p95s} ms")]
 
 
 def _pair(s: dict, key: str, digits: int = 1) -> str:
@@ -204,7 +217,8 @@ def markdown(table: list[Row], machine: dict) -> str:
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     lines.append("")
     lines.append(
-        f"Measured on {machine.get('cpus')} CPUs, Python {machine.get('python')}, "
+        f"Measured at commit {machine.get('commit')} on {machine.get('cpus')} CPUs, "
+        f"Python {machine.get('python')}, "
         f"{machine.get('time')}; 1-minute load average {machine.get('loadavg_1m')} at the start"
         f" and {machine.get('loadavg_1m_end', '?')} at the end."
     )

@@ -136,6 +136,11 @@ def rows(r: dict) -> list[Row]:
         out.append(Row(f"Re-index, one file changed, {label}", "", _fmt(v, "s", 2)))
     for size, s in sorted(r.get("scale", {}).items(), key=lambda kv: int(kv[0])):
         out += _scale_rows(int(size), s)
+    v = r.get("hnsw_variant")
+    if v:
+        label = f"{v['size']:,} with HNSW M={v['M']}, efConstruction={v['efConstruction']}"
+        out += _sweep_rows(label, v["ef_sweep"])
+        out.append(Row(f"Build at {label}", "", _fmt(v.get("build_s"), "s")))
     return out
 
 
@@ -158,6 +163,17 @@ def _scale_rows(size: int, s: dict) -> list[Row]:
             f"(ε-recall {s.get('recall_at_10_eps', 'n/a')})",
         ),
         *_sweep_rows(label, s.get("ef_sweep", [])),
+        *(
+            [
+                Row(
+                    f"Search at {label}: exact by numpy BLAS instead, p50 / p95",
+                    "",
+                    _pair(s, "numpy_exact", 2),
+                )
+            ]
+            if "numpy_exact" in s
+            else []
+        ),
         Row(
             f"Search at {label}: lexical (bm25s) p50 / p95",
             "",

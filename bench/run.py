@@ -44,6 +44,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", help="passage counts for search")
     parser.add_argument("--pydoc-chunks", type=int, help="chunks to embed from python-doc")
     parser.add_argument(
+        "--hnsw-variant",
+        type=int,
+        nargs="*",
+        default=[32, 200],
+        metavar="N",
+        help="M and efConstruction of an extra HNSW build at the largest HNSW size "
+        "(default: 32 200; give no numbers to skip it)",
+    )
+    parser.add_argument(
         "--profile",
         choices=("auto", "cold_start", "answer", "build", "reindex"),
         default="auto",
@@ -65,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
         ("corpus", _corpus),
         ("pydoc", lambda r: _pydoc(r, min_chunks)),
         ("peer", _peer),
-        ("scale", lambda r: _scale(r, sizes)),
+        ("scale", lambda r: _scale(r, sizes, tuple(args.hnsw_variant) or None)),
         ("profile", lambda r: _profile(r, args.profile)),
     ]
     for name, step in plan:
@@ -156,11 +165,17 @@ def _peer(r: dict) -> None:
     r["peer_cold_start"] = peer.cold_start(DATA / "peer-store-corpus", latency.QUESTION)
 
 
-def _scale(r: dict, sizes: list[int]) -> None:
+def _scale(r: dict, sizes: list[int], variant: tuple[int, int] | None) -> None:
     r.setdefault("scale", {})
     for size in sizes:
         r["scale"][str(size)] = run_worker("scale", timeout=3600, size=size, lexical_size=size)
         _write(r)
+    hnsw_sizes = [n for n in sizes if n >= Settings().exact_below]
+    if variant and hnsw_sizes:
+        m, efc = variant
+        r["hnsw_variant"] = run_worker(
+            "hnsw_variant", timeout=3600, size=max(hnsw_sizes), m=m, ef_construction=efc
+        )
 
 
 def _profile(r: dict, choice: str) -> None:

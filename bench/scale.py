@@ -1,9 +1,10 @@
 """Search latency and recall at 100k and 1M passages, one size per process (peak RSS apart).
 
-Dense: synthetic vectors clustered around real python-doc chunk vectors (``bench.synthetic``)
-go through the core's ``VectorStore.build`` (exact below ``Settings.exact_below``, HNSW above)
-and ``search``. Queries are real: ~8-word snippets of python-doc chunks, encoded by the ONNX
-encoder. Recall@10 compares the store's top 10 with brute force.
+Dense: synthetic vectors blended from real python-doc chunk and sentence vectors
+(``bench.synthetic``) go through the core's ``VectorStore.build`` (exact below
+``Settings.exact_below``, HNSW above) and ``search``. Queries are real: ~8-word snippets of
+python-doc chunks, encoded by the ONNX encoder. Recall@10 compares the store's top 10 with brute
+force; epsilon-recall also counts results within 0.01 cosine of the true 10th (near-ties).
 
 Lexical: the core's ``LexicalIndex`` (bm25s) fitted on spliced real chunk texts.
 
@@ -30,7 +31,7 @@ from bench.synthetic import (
 )
 
 CHUNK_TEXTS = DATA / "pydoc_chunks.json"  # rows {text, meta}, written by the python-doc ingest
-CHUNK_VECTORS = DATA / "pydoc_chunk_vectors.npy"  # written after the python-doc build
+REAL_VECTORS = DATA / "pydoc_vectors.npy"  # chunk + sentence vectors of the python-doc build
 QUERIES = 200
 EPS = 0.01  # cosine slack for epsilon-recall: a miss this close to the 10th best is a near-tie
 
@@ -52,21 +53,28 @@ def query_texts(texts: list[str], n: int, seed: int = 7) -> list[str]:
     return out
 
 
-def run(size: int, lexical_size: int, hnsw_m: int | None = None) -> dict:
-    """Build both sides at ``size`` (lexical at ``lexical_size``) and time single queries."""
-    from rag.lexical import LexicalIndex, tokenize
+def _inputs() -> tuple[list[str], np.ndarray, bool, object, list[str], np.ndarray]:
+    """(chunk texts, centres, whether they are real, encoder, query texts, query vectors)."""
     from rag.onnx_encoder import OnnxEncoder
-    from rag.retrieval import rrf
-    from rag.settings import DEFAULT_MODEL, Settings
-    from rag.vectors import VectorStore
+    from rag.settings import DEFAULT_MODEL
 
-    settings = Settings() if hnsw_m is None else Settings(hnsw_m=hnsw_m)
     texts = [row["text"] for row in json.loads(CHUNK_TEXTS.read_text(encoding="utf-8"))]
-    real = CHUNK_VECTORS.is_file()
-    centres = np.load(CHUNK_VECTORS) if real else random_centres(4_000, 384)
+    real = REAL_VECTORS.is_file()
+    centres = np.load(REAL_VECTORS) if real else random_centres(4_000, 384)
     encoder = OnnxEncoder.load_or_export(DEFAULT_MODEL, ONNX_CACHE, 32)
     queries = query_texts(texts, QUERIES)
-    query_vectors = encoder.encode(queries)
+    return texts, centres, real, encoder, queries, encoder.encode(queries)
+
+
+def run(size: int, lexical_size: int) -> dict:
+    """Build both sides at ``size`` (lexical at ``lexical_size``) and time single queries."""
+    from rag.lexical import LexicalIndex, tokenize
+    from rag.retrieval import rrf
+    from rag.settings import Settings
+    from rag.vectors import VectorStore
+
+    settings = Settings()
+    texts, centres, real, encoder, queries, query_vectors = _inputs()
     out: dict = {"size": size, "real_centres": real, "centres": len(centres)}
 
     started = time.perf_counter()
@@ -76,19 +84,22 @@ def run(size: int, lexical_size: int, hnsw_m: int | None = None) -> dict:
     store = VectorStore.build(vectors, settings)
     out["dense_build_s"] = round(time.perf_counter() - started, 1)
     out["dense_kind"] = store.kind
+    truth, truth_scores = exact_top_k(vectors, query_vectors, 10)
+    out["dense"], out["recall_at_10"], out["recall_at_10_eps"] = _dense_pass(
+        lambda v, k: store.search(v, k), query_vectors, truth, truth_scores
+    )
     if store.kind == "hnsw":
         out["hnsw"] = {
             "M": settings.hnsw_m,
             "efSearch": settings.hnsw_ef_search,
-            "efConstruction": max(40, settings.hnsw_m * 2),
+            "efConstruction": max(40, settings.hnsw_m * 2),  # as rag.vectors sets it
         }
-    truth, truth_scores = exact_top_k(vectors, query_vectors, 10)
+        # The store exposes efSearch only through Settings at build time; the sweep reaches
+        # into its FAISS index to try other values on the same graph.
+        out["ef_sweep"] = ef_sweep(store._index, query_vectors, truth, truth_scores)
+    else:
+        out["numpy_exact"] = numpy_exact(vectors, query_vectors)
     del vectors  # the store holds its own copy; free ~1.5 GB before the lexical side
-    out["dense"], out["recall_at_10"], out["recall_at_10_eps"] = _dense_pass(
-        store, query_vectors, truth, truth_scores
-    )
-    if store.kind == "hnsw":
-        out["ef_sweep"] = ef_sweep(store, query_vectors, truth, truth_scores)
 
     started = time.perf_counter()
     lexical = LexicalIndex().fit(spliced_texts(lexical_size, texts))
@@ -115,12 +126,53 @@ def run(size: int, lexical_size: int, hnsw_m: int | None = None) -> dict:
     return out
 
 
-def _dense_pass(store, queries, truth, truth_scores) -> tuple[dict, float, float]:
+def variant(size: int, m: int, ef_construction: int) -> dict:
+    """The same vectors and queries in a plain FAISS HNSW with other build parameters.
+
+    For choosing ``M`` / ``efConstruction``: the core derives efConstruction from M
+    (``max(40, 2 * M)``), so another value can only be measured outside its store.
+    """
+    import faiss
+
+    _, centres, _, _, _, query_vectors = _inputs()
+    vectors = clustered_vectors(size, centres)
+    truth, truth_scores = exact_top_k(vectors, query_vectors, 10)
+    index = faiss.IndexHNSWFlat(vectors.shape[1], m, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = ef_construction
+    started = time.perf_counter()
+    index.add(vectors)
+    build_s = time.perf_counter() - started
+    return {
+        "size": size,
+        "M": m,
+        "efConstruction": ef_construction,
+        "build_s": round(build_s, 1),
+        "ef_sweep": ef_sweep(index, query_vectors, truth, truth_scores),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def numpy_exact(vectors: np.ndarray, queries: np.ndarray) -> dict:
+    """Exact top-10 by one BLAS matrix-vector product per query: the flat store's alternative.
+
+    FAISS's flat index scans single queries on one thread; numpy's BLAS uses both cores.
+    """
+    times = []
+    for v in queries:
+        started = time.perf_counter()
+        scores = vectors @ v
+        top = np.argpartition(-scores, 10)[:10]
+        top[np.argsort(-scores[top])]
+        times.append(time.perf_counter() - started)
+    return summarize(times)
+
+
+def _dense_pass(search, queries, truth, truth_scores) -> tuple[dict, float, float]:
     """Latency summary, recall@10 and epsilon-recall@10 of single-query dense searches."""
     times, ids, scores = [], [], []
     for v in queries:
         started = time.perf_counter()
-        s, i = store.search(v, 10)
+        s, i = search(v, 10)
         times.append(time.perf_counter() - started)
         ids.append(i[0])
         scores.append(s[0])
@@ -129,18 +181,15 @@ def _dense_pass(store, queries, truth, truth_scores) -> tuple[dict, float, float
     return summarize(times), round(recall, 4), round(within, 4)
 
 
-def ef_sweep(store, queries: np.ndarray, truth: np.ndarray, truth_scores: np.ndarray) -> list:
-    """Recall@10 and latency for other HNSW ``efSearch`` values: what more recall would cost.
-
-    Reaches into the store's FAISS index to change ``efSearch`` (the store exposes it only
-    through Settings at build time), and restores it after.
-    """
-    index = store._index
+def ef_sweep(index, queries: np.ndarray, truth: np.ndarray, truth_scores: np.ndarray) -> list:
+    """Recall@10 and latency of a FAISS HNSW index per ``efSearch``; restores it after."""
     default = index.hnsw.efSearch
     rows = []
     for ef in (64, 128, 256, 512):
         index.hnsw.efSearch = ef
-        latency, recall, within = _dense_pass(store, queries, truth, truth_scores)
+        latency, recall, within = _dense_pass(
+            lambda v, k: index.search(v[None, :], k), queries, truth, truth_scores
+        )
         rows.append(
             {"ef_search": ef, "recall_at_10": recall, "recall_at_10_eps": within, **latency}
         )
@@ -148,16 +197,22 @@ def ef_sweep(store, queries: np.ndarray, truth: np.ndarray, truth_scores: np.nda
     return rows
 
 
-def save_chunk_vectors(index_dir: Path) -> int:
-    """Copy a built index's chunk vectors to ``CHUNK_VECTORS``; returns how many.
+def save_real_vectors(index_dir: Path) -> int:
+    """Copy a built index's chunk and sentence vectors to ``REAL_VECTORS``; returns how many.
 
-    Reads the core's saved FAISS file (``builds/<current>/faiss.index``), so it depends on the
-    index layout; the scale step falls back to random centres if this file is missing.
+    Both are embeddings of real text (~12k for the 2,000-chunk sample), so blends of them
+    stay on the real embeddings' manifold. Reads the core's saved files
+    (``builds/<current>/faiss.index`` and ``sentence_vectors.npy``), so it depends on the index
+    layout; the scale step falls back to random centres if nothing was saved.
     """
     import faiss
 
-    current = (index_dir / "current").read_text(encoding="utf-8").strip()
-    index = faiss.read_index(str(index_dir / "builds" / current / "faiss.index"))
-    vectors = index.reconstruct_n(0, index.ntotal)
-    np.save(CHUNK_VECTORS, np.ascontiguousarray(vectors, dtype=np.float32))
-    return int(index.ntotal)
+    build = index_dir / "builds" / (index_dir / "current").read_text(encoding="utf-8").strip()
+    index = faiss.read_index(str(build / "faiss.index"))
+    parts = [index.reconstruct_n(0, index.ntotal)]
+    if (build / "sentence_vectors.npy").is_file():
+        parts.append(np.load(build / "sentence_vectors.npy"))
+    vectors = np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+    vectors = vectors[np.linalg.norm(vectors, axis=1) > 0.5]  # drop any all-zero placeholder
+    np.save(REAL_VECTORS, vectors)
+    return len(vectors)

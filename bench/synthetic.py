@@ -1,9 +1,9 @@
-"""Synthetic passages at scale: clustered unit vectors and spliced real token lists.
+"""Synthetic passages at scale: clustered unit vectors and spliced real texts.
 
-Vectors: blends of two real python-doc chunk vectors ("centres") plus a little noise, so the
-cloud has the real embeddings' directions and clusters rather than being uniform on the sphere
-(where every neighbour is equally far and HNSW looks either perfect or hopeless). Without real
-centres, random ones (reported as ``real_centres: false``).
+Vectors: blends of two real python-doc chunk or sentence vectors ("centres") plus a little
+noise, so the cloud has the real embeddings' directions and clusters rather than being uniform
+on the sphere (where every neighbour is equally far and HNSW looks either perfect or
+hopeless). Without real centres, random ones (reported as ``real_centres: false``).
 
 Texts: each synthetic passage is the tail of one real chunk joined to the head of another, so
 term frequencies and passage lengths stay those of real text.

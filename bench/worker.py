@@ -20,9 +20,9 @@ def _build(corpus: str, index_dir: str, save_vectors: bool = False) -> dict:
 
     out = build(Path(corpus), Path(index_dir))
     if save_vectors:
-        from bench.scale import save_chunk_vectors
+        from bench.scale import save_real_vectors
 
-        out["saved_chunk_vectors"] = save_chunk_vectors(Path(index_dir))
+        out["saved_real_vectors"] = save_real_vectors(Path(index_dir))
     return out
 
 
@@ -49,10 +49,16 @@ def _ingest(folder: str, chunk_size: int, overlap: int, texts_out: str | None = 
     return metrics
 
 
-def _scale(size: int, lexical_size: int, hnsw_m: int | None = None) -> dict:
+def _scale(size: int, lexical_size: int) -> dict:
     from bench.scale import run
 
-    return run(size, lexical_size, hnsw_m)
+    return run(size, lexical_size)
+
+
+def _variant(size: int, m: int, ef_construction: int) -> dict:
+    from bench.scale import variant
+
+    return variant(size, m, ef_construction)
 
 
 def _peer_build(texts_file: str, store_dir: str) -> dict:
@@ -89,6 +95,7 @@ JOBS = {
     "answer": _answer,
     "ingest": _ingest,
     "scale": _scale,
+    "hnsw_variant": _variant,
     "peer_build": _peer_build,
     "peer_query": _peer_query,
     "profile": _profile,

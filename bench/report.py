@@ -138,7 +138,7 @@ def rows(r: dict) -> list[Row]:
         out += _scale_rows(int(size), s)
     v = r.get("hnsw_variant")
     if v:
-        label = f"{v['size']:,} with HNSW M={v['M']}, efConstruction={v['efConstruction']}"
+        label = f"{v['size']:,}, plain FAISS HNSW M={v['M']} efConstruction={v['efConstruction']}"
         out += _sweep_rows(label, v["ef_sweep"])
         out.append(Row(f"Build at {label}", "", _fmt(v.get("build_s"), "s")))
     return out
@@ -195,7 +195,7 @@ def _sweep_rows(label: str, sweep: list[dict]) -> list[Row]:
     efs = "/".join(str(r["ef_search"]) for r in sweep)
     recalls = "/".join(f"{r['recall_at_10']:.2f}" for r in sweep)
     p95s = "/".join(f"{r['p95_ms']:.1f}" for r in sweep)
-    item = f"Search at {label}: HNSW efSearch {efs} → recall@10; p95"
+    item = f"Search at {label}: efSearch {efs} → recall@10; p95"
     return [Row(item, "", f"{recalls}; {p95s} ms")]
 
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from rag.index import Index
 from rag.lexical import tokenize
 from rag.question import Profile, holds_answer_type, profile, source_names
-from rag.records import Answer, Citation, Document
+from rag.records import Answer, Citation
 from rag.retrieval import Retrieved
 from rag.segments import normalise
 from rag.settings import Settings
@@ -96,15 +96,10 @@ def correct_tokens(tokens: list[str], vocabulary: dict[str, int]) -> list[str]:
     return out
 
 
-def astuple_tail(c: Candidate) -> tuple[int, float, float, float]:
-    """A candidate's scores, for a context sentence that rides along with it."""
-    return (c.chunk_rank, c.cosine, c.coverage, c.score)
-
-
 def speaker(c: Citation) -> str:
     """Who said a quote, for framing."""
     if c.kind in ("post", "quote"):
-        return f"Forum member {c.author}" if c.author else "A forum member"
+        return c.speaker[:1].upper() + c.speaker[1:]  # "Forum member X" opens a line
     if c.publisher and c.author and c.author != c.publisher:
         return f"{c.author} ({c.publisher})"
     return c.publisher or c.author or c.title
@@ -131,7 +126,7 @@ class Answerer:
         self.settings = settings
         self._encode = encode  # texts -> (n, dim) vectors; None disables the synonym check
         self._word_vectors: dict[str, np.ndarray] = {}
-        self._docs: dict[str, Document] = {d.doc_id: d for d in index.documents}
+        self._tokens: dict[int, frozenset[str]] = {}  # sentence id -> its tokens, memoised
         self._source_names = {
             d.doc_id: source_names(d.meta.publisher, d.meta.author) for d in index.documents
         }
@@ -143,8 +138,7 @@ class Answerer:
 
     def profile(self, question: str) -> Profile:
         p = profile(question, self._source_names, self._authors)
-        terms = tuple(correct_tokens(list(p.terms), self.index.lexical.df))
-        return Profile(terms, p.answer_type, p.sources, p.authors, p.wants_forum, p.question_tokens)
+        return replace(p, terms=tuple(correct_tokens(list(p.terms), self.index.lexical.df)))
 
     def candidates(self, retrieved: Retrieved, prof: Profile, said: str = "") -> list[Candidate]:
         """Sentences of the best chunks, scored, best first; ``said`` is normalised text."""
@@ -174,7 +168,7 @@ class Answerer:
         text = self._text(sid)
         chunk = self.index.chunks[chunk_id]
         cos = float(self.index.sentence_vectors[sid] @ retrieved.query_vector)
-        cov = coverage(list(prof.terms), set(tokenize(text)), self.index.lexical.idf)
+        cov = coverage(list(prof.terms), self._sentence_tokens(sid), self.index.lexical.idf)
         score = cos + LEX_WEIGHT * cov - 0.01 * rank
         if holds_answer_type(prof.answer_type, text, prof.question_tokens, self._rare):
             score += TYPE_BONUS
@@ -190,20 +184,27 @@ class Answerer:
 
     def _text(self, sid: int) -> str:
         doc_id, span = self.index.sentences[sid]
-        return self._docs[doc_id].text[span.start : span.end]
+        return self.index.by_id[doc_id].text[span.start : span.end]
+
+    def _sentence_tokens(self, sid: int) -> frozenset[str]:
+        # Sentences recur across questions; tokenise each once (a dict write is thread-safe).
+        tokens = self._tokens.get(sid)
+        if tokens is None:
+            tokens = self._tokens[sid] = frozenset(tokenize(self._text(sid)))
+        return tokens
 
     def select(self, ranked: list[Candidate], prof: Profile) -> list[Candidate]:
         """The lead sentence, plus near-equals that add question terms it lacks."""
         lead = ranked[0]
         chosen = [lead]
         q_tokens = set(prof.terms)
-        covered = set(tokenize(self._text(lead.sentence_id))) & q_tokens
+        covered = self._sentence_tokens(lead.sentence_id) & q_tokens
         texts = {normalise(self._text(lead.sentence_id))}
         for cand in ranked[1:]:
             if len(chosen) >= self.settings.max_quotes or cand.score < lead.score - JOIN_MARGIN:
                 break
             text = normalise(self._text(cand.sentence_id))
-            new_terms = (set(tokenize(text)) & q_tokens) - covered
+            new_terms = (self._sentence_tokens(cand.sentence_id) & q_tokens) - covered
             if new_terms and not any(text in t or t in text for t in texts):
                 chosen.append(cand)
                 covered |= new_terms
@@ -217,7 +218,7 @@ class Answerer:
         lead = chosen[0].sentence_id
         length, nxt = len(self._text(lead)), lead + 1
         while length < SHORT_QUOTE and nxt in self._chunk_sentences(lead) and nxt not in ids:
-            out.append(Candidate(nxt, *astuple_tail(chosen[0])))
+            out.append(replace(chosen[0], sentence_id=nxt))
             ids.add(nxt)
             length += len(self._text(nxt))
             nxt += 1
@@ -228,7 +229,7 @@ class Answerer:
                 and self.index.sentences[prev][0] == self.index.sentences[c.sentence_id][0]
             )
             if same_doc and prev not in ids and _LEANS_BACK.match(self._text(c.sentence_id)):
-                out.append(Candidate(prev, c.chunk_rank, c.cosine, c.coverage, c.score))
+                out.append(replace(c, sentence_id=prev))
                 ids.add(prev)
         return out
 
@@ -272,7 +273,7 @@ class Answerer:
 
     def citation(self, n: int, cand: Candidate) -> Citation:
         doc_id, span = self.index.sentences[cand.sentence_id]
-        doc = self._docs[doc_id]
+        doc = self.index.by_id[doc_id]
         chunk = self.index.chunks[self._chunk_of[cand.sentence_id]]
         return Citation(
             n=n,

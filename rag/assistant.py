@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.answering import Answerer
-from rag.conversation import Chat, as_turns, needs_context, standalone
+from rag.conversation import Chat, as_turns, context_terms, needs_context, standalone
 from rag.documents import load_folder
 from rag.embedding import Encoder, load_encoder
 from rag.index import Index, open_index
@@ -56,7 +56,6 @@ class Assistant:
         self._lock = threading.Lock()
         self._retriever = Retriever(index, self._encode_query, settings)
         self._answerer = Answerer(index, settings, self._encode_batch)
-        self._docs = {d.doc_id: d for d in index.documents}
 
     @classmethod
     def from_directory(
@@ -110,7 +109,7 @@ class Assistant:
 
     def document(self, doc_id: str) -> Document:
         """A corpus document by id (its file name); KeyError if unknown."""
-        return self._docs[doc_id]
+        return self._index.by_id[doc_id]
 
     @property
     def encoder(self) -> Encoder:
@@ -120,13 +119,11 @@ class Assistant:
             return self._encoder
 
     def _encode_query(self, text: str) -> np.ndarray:
-        encoder = self.encoder
-        with self._lock:  # one encode at a time: torch and onnxruntime share the two cores
-            return encoder.encode([text])[0]
+        return self._encode_batch([text])[0]
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
         encoder = self.encoder
-        with self._lock:
+        with self._lock:  # one encode at a time: torch and onnxruntime share the two cores
             return encoder.encode(texts)
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
@@ -176,7 +173,7 @@ class Assistant:
         answer = self._answer(text, query, k, abstain_threshold, said)
         if answer.abstained and turns and query == text and not needs_context(text):
             # A weak first retrieval may still be a follow-up: try once with the context.
-            retry_query = f"{text} ({' '.join(_last_terms(turns))})"
+            retry_query = f"{text} ({' '.join(context_terms(turns[-1]))})"
             retry = self._answer(text, retry_query, k, abstain_threshold, turns[-1].answer_text)
             if not retry.abstained:
                 answer = retry
@@ -202,9 +199,3 @@ class Assistant:
     def chat(self) -> Chat:
         """A conversation that remembers its turns (bounded by ``Settings.history_turns``)."""
         return Chat(self.ask, self.settings.history_turns)
-
-
-def _last_terms(turns: list[Turn]) -> list[str]:
-    from rag.conversation import context_terms
-
-    return context_terms(turns[-1])

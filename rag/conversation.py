@@ -64,7 +64,7 @@ def standalone(question: str, history: Sequence[Turn]) -> str:
     terms = [t for t in context_terms(history[-1]) if t.lower() not in question.lower()]
     if not terms:
         return question
-    return f"{question} ({' '.join(terms[: MAX_CONTEXT_TERMS * 2])})"
+    return f"{question} ({' '.join(terms)})"
 
 
 def as_turns(history: Sequence[Turn | str] | None) -> list[Turn]:

@@ -19,6 +19,7 @@ import os
 import shutil
 import uuid
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,11 @@ class Index:
     vectors: VectorStore
     lexical: LexicalIndex
     embedded: int = 0  # how many texts this open had to encode (0 for a cached load)
+
+    @cached_property
+    def by_id(self) -> dict[str, Document]:
+        """doc_id -> Document."""
+        return {d.doc_id: d for d in self.documents}
 
 
 def _key(settings: Settings, docs: tuple[Document, ...]) -> dict[str, object]:

@@ -104,10 +104,8 @@ def holds_answer_type(
     if kind == "number":
         return any(m.group() not in question_tokens for m in _NUMBER.finditer(sentence.lower()))
     if kind == "date":
-        return any(
-            tokenize(m.group())[:1] != [] and tokenize(m.group())[0] not in question_tokens
-            for m in _DATE.finditer(sentence)
-        )
+        firsts = (tokenize(m.group())[:1] for m in _DATE.finditer(sentence))
+        return any(first and first[0] not in question_tokens for first in firsts)
     names = [m.group() for m in _CAPITALISED.finditer(sentence)]
     return any(any(rare(t) for t in set(tokenize(n)) - question_tokens) for n in names)
 

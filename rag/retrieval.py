@@ -50,7 +50,6 @@ class Retriever:
         self.index = index
         self.encode_query = encode_query
         self.settings = settings
-        self._docs = {d.doc_id: d for d in index.documents}
 
     def retrieve(self, query: str, k: int | None = None) -> Retrieved:
         """The ``k`` best chunks for ``query`` (``Settings.candidates`` at least, for answering)."""
@@ -70,7 +69,7 @@ class Retriever:
 
     def _hit(self, chunk_id: int, score: float) -> Hit:
         c = self.index.chunks[chunk_id]
-        doc = self._docs[c.doc_id]
+        doc = self.index.by_id[c.doc_id]
         return Hit(
             chunk_id=c.chunk_id,
             doc_id=c.doc_id,

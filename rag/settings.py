@@ -70,7 +70,7 @@ class Settings:
             raw = env.get(f"RAG_{f.name.upper()}")
             if raw is None:
                 continue
-            default = getattr(cls(), f.name)
+            default = f.default
             if isinstance(default, bool):
                 changes[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
             else:

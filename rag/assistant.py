@@ -24,7 +24,7 @@ from rag.documents import load_folder
 from rag.embedding import Encoder, load_encoder
 from rag.index import Index, open_index
 from rag.records import Answer, Document, Hit, Turn
-from rag.retrieval import Retriever
+from rag.retrieval import Retrieved, Retriever
 from rag.settings import Settings, default_index_root
 
 log = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ class Assistant:
         if not query:
             return []
         k = k or self.settings.k
-        return list(self._retriever.retrieve(query, k).hits[:k])
+        return list(self._retrieve(query, k).hits[:k])
 
     def _clean(self, question: str) -> tuple[str, str | None]:
         text = _CONTROL.sub(" ", question or "").strip()
@@ -193,8 +193,12 @@ class Assistant:
     def _answer(
         self, text: str, query: str, k: int | None, threshold: float | None, said: str = ""
     ) -> Answer:
-        retrieved = self._retriever.retrieve(query, k)
+        retrieved = self._retrieve(query, k)
         return self._answerer.answer(text, query, retrieved, threshold, said)
+
+    def _retrieve(self, query: str, k: int | None) -> Retrieved:
+        # The query's profile gives BM25 its content terms and the scope of a named source.
+        return self._retriever.retrieve(query, k, self._answerer.profile(query))
 
     def chat(self) -> Chat:
         """A conversation that remembers its turns (bounded by ``Settings.history_turns``)."""

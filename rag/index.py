@@ -35,7 +35,7 @@ from rag.vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = 6  # bump when segmentation, chunking or token rules change: vectors are dropped
+PIPELINE_VERSION = 7  # bump when segmentation, chunking or token rules change: vectors are dropped
 
 
 @dataclass(frozen=True)
@@ -67,12 +67,45 @@ class Index:
     chunk_sentences: tuple[tuple[int, ...], ...]  # chunk_id -> sentence ids
     vectors: VectorStore
     lexical: LexicalIndex
+    sentence_store: VectorStore  # FAISS over sentence_vectors: a chunk ranks by its best sentence
     embedded: int = 0  # how many texts this open had to encode (0 for a cached load)
 
     @cached_property
     def by_id(self) -> dict[str, Document]:
         """doc_id -> Document."""
         return {d.doc_id: d for d in self.documents}
+
+    @cached_property
+    def sentence_chunks(self) -> dict[int, tuple[int, ...]]:
+        """sentence id -> the chunks holding it (overlaps put a sentence in two)."""
+        out: dict[int, list[int]] = {}
+        for chunk_id, ids in enumerate(self.chunk_sentences):
+            for sid in ids:
+                out.setdefault(sid, []).append(chunk_id)
+        return {sid: tuple(chunks) for sid, chunks in out.items()}
+
+    @cached_property
+    def chunks_by_doc(self) -> dict[str, tuple[int, ...]]:
+        """doc_id -> its chunk ids."""
+        return _group(self.chunks, lambda c: c.doc_id)
+
+    @cached_property
+    def chunks_by_author(self) -> dict[str, tuple[int, ...]]:
+        """Forum member -> the chunk ids of their posts (article chunks are under the doc)."""
+        return _group((c for c in self.chunks if c.kind != "article"), lambda c: c.author)
+
+    @cached_property
+    def comment_chunks(self) -> frozenset[int]:
+        """Chunk ids of forum posts and quoted comments: everything that is not the article."""
+        return frozenset(c.chunk_id for c in self.chunks if c.kind != "article")
+
+
+def _group(chunks, key) -> dict[str, tuple[int, ...]]:
+    out: dict[str, list[int]] = {}
+    for c in chunks:
+        if key(c) is not None:
+            out.setdefault(key(c), []).append(c.chunk_id)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 def _key(settings: Settings, docs: tuple[Document, ...]) -> dict[str, object]:
@@ -118,6 +151,9 @@ def _read_build(folder: Path, docs: tuple[Document, ...], settings: Settings) ->
     store_vectors = VectorStore.load(folder / "faiss.index", settings)
     if store_vectors.size != len(chunks) or len(chunk_vectors) != len(chunks):
         raise ValueError("the FAISS index and the chunk store disagree")
+    sentence_store = VectorStore.load(folder / "sentences.faiss", settings)
+    if sentence_store.size != len(sentences):
+        raise ValueError("the sentence FAISS index and the sentence store disagree")
     return Index(
         manifest=manifest,
         documents=docs,
@@ -128,6 +164,7 @@ def _read_build(folder: Path, docs: tuple[Document, ...], settings: Settings) ->
         chunk_sentences=tuple(chunk_sentences),
         vectors=store_vectors,
         lexical=LexicalIndex.load(folder / "lexical"),
+        sentence_store=sentence_store,
     )
 
 
@@ -255,6 +292,7 @@ def _build(root, docs, settings, encoder_factory, previous, progress) -> Index:
         chunk_sentences=tuple(chunk_sentences),
         vectors=VectorStore.build(chunk_vectors, settings),
         lexical=LexicalIndex().fit(c.text for c in chunks),
+        sentence_store=VectorStore.build(vectors, settings),
         embedded=len(todo) + len(todo_chunks),
     )
     _write(root, index)
@@ -309,6 +347,7 @@ def _write(root: Path, index: Index) -> None:
     np.save(tmp / "sentence_vectors.npy", index.sentence_vectors)
     np.save(tmp / "chunk_vectors.npy", index.chunk_vectors)
     index.vectors.save(tmp / "faiss.index")
+    index.sentence_store.save(tmp / "sentences.faiss")
     index.lexical.save(tmp / "lexical")
     # The manifest goes last: a build without one is never read.
     (tmp / "manifest.json").write_text(json.dumps(asdict(index.manifest)), encoding="utf-8")

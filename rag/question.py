@@ -32,7 +32,11 @@ _FRAME = frozenset(
         "mentioned called call refer refers"
     )
 )
-_FORUM = re.compile(r"\b(forum|members?|commenters?|posters?|readers?|thread|comments?)\b", re.I)
+# "members" alone may be a council's; "comment" alone may be an official's "no comment".
+_FORUM = re.compile(
+    r"\b(forums?|commenters?|posters?|readers?|thread|comments|commented)\b",
+    re.I,
+)
 _NUMBER_Q = re.compile(
     r"\bhow (many|much|long|old|far|big|large)\b|\bwhat (number|amount|percentage|share)\b", re.I
 )

@@ -1,8 +1,15 @@
 """Hybrid search: dense (FAISS) and lexical (BM25) rankings fused by reciprocal rank fusion.
 
 RRF scores a chunk ``sum(w / (rrf_k + rank))`` over the rankings it appears in, so neither
-ranker's raw scale matters. The query is encoded once; the vector is returned with the hits so
-answering reuses it.
+ranker's raw scale matters. Three rankings take part:
+- dense: chunk vectors by cosine to the query;
+- sentences: chunks by their best sentence's cosine. A one-sentence fact ("$388 billion in
+  damage") is diluted in a 900-character chunk's vector but stands out as a sentence;
+- lexical: BM25 over the question's content terms (frame words such as "according to" and the
+  names of sources dropped, misspellings mapped to corpus words) when a ``Profile`` is given.
+A question that names a source ("according to Syria Daily", "what did bristolboy say") or asks
+about the comments is scoped: that source's chunks, ranked by cosine, join the fusion and come
+first. The query is encoded once; the vector is returned with the hits so answering reuses it.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import numpy as np
 
 from rag.index import Index
 from rag.lexical import tokenize
+from rag.question import Profile
 from rag.records import Hit
 from rag.settings import Settings
 
@@ -51,21 +59,57 @@ class Retriever:
         self.encode_query = encode_query
         self.settings = settings
 
-    def retrieve(self, query: str, k: int | None = None) -> Retrieved:
-        """The ``k`` best chunks for ``query`` (``Settings.candidates`` at least, for answering)."""
+    def retrieve(
+        self, query: str, k: int | None = None, profile: Profile | None = None
+    ) -> Retrieved:
+        """The ``k`` best chunks for ``query`` (``Settings.candidates`` at least, for answering).
+
+        ``profile`` (from ``Answerer.profile(query)``) gives the lexical terms and the scope.
+        """
         s = self.settings
         k = k or s.k
         n = max(k, s.candidates)
         vector = self.encode_query(query)
-        tokens = tuple(tokenize(query))
+        tokens = tuple(profile.terms if profile and profile.terms else tokenize(query))
         _, dense_ids = self.index.vectors.search(vector, n)
-        dense = [int(i) for i in dense_ids[0] if i >= 0]
         lexical_ids, _ = self.index.lexical.search(tokens, n)
-        fused = rrf(
-            [(dense, s.dense_weight), ([int(i) for i in lexical_ids], s.lexical_weight)], s.rrf_k
-        )
+        rankings = [
+            ([int(i) for i in dense_ids[0] if i >= 0], s.dense_weight),
+            ([int(i) for i in lexical_ids], s.lexical_weight),
+        ]
+        if s.sentence_weight > 0:
+            rankings.append((self._by_sentence(vector, n), s.sentence_weight))
+        scope = self.scope(profile) if s.scope_sources and profile else frozenset()
+        if scope:
+            ids = np.fromiter(sorted(scope), dtype=np.int64)
+            sims = self.index.chunk_vectors[ids] @ vector
+            rankings.append(([int(ids[i]) for i in np.argsort(-sims)[:n]], s.dense_weight))
+        fused = rrf(rankings, s.rrf_k)
+        if scope:  # the named source's words first: stable, so each part keeps its fused order
+            fused = [f for f in fused if f[0] in scope] + [f for f in fused if f[0] not in scope]
         hits = tuple(self._hit(cid, score) for cid, score in fused[:n])
         return Retrieved(hits=hits, query_vector=vector, tokens=tokens)
+
+    def _by_sentence(self, vector: np.ndarray, n: int) -> list[int]:
+        # Three sentences per wanted chunk: neighbours often share a chunk.
+        _, sentence_ids = self.index.sentence_store.search(vector, 3 * n)
+        chunks = self.index.sentence_chunks
+        ranked = (c for sid in sentence_ids[0] if sid >= 0 for c in chunks.get(int(sid), ()))
+        return list(dict.fromkeys(ranked))[:n]
+
+    def scope(self, profile: Profile) -> frozenset[int]:
+        """Chunk ids of the sources a question names, or of the comments it asks about.
+
+        Example:
+            >>> retriever.scope(answerer.profile("What did Syria Daily report?"))  # doctest: +SKIP
+            frozenset({56, 57, 58, 59, 60})
+        """
+        idx = self.index
+        if profile.sources or profile.authors:
+            named = [idx.chunks_by_doc.get(d, ()) for d in profile.sources]
+            named += [idx.chunks_by_author.get(a, ()) for a in profile.authors]
+            return frozenset(c for group in named for c in group)
+        return idx.comment_chunks if profile.wants_forum else frozenset()
 
     def _hit(self, chunk_id: int, score: float) -> Hit:
         c = self.index.chunks[chunk_id]

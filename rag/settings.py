@@ -41,6 +41,11 @@ class Settings:
     rrf_k: int = 60  # reciprocal rank fusion constant: 1 / (rrf_k + rank)
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
+    # Chunks ranked by their best sentence join the fusion with this weight (0 = off).
+    sentence_weight: float = 0.5
+    # A question naming a source ("according to Reuters") or asking about the comments searches
+    # that source's passages first.
+    scope_sources: bool = True
     # Exact FAISS search below this many vectors, HNSW above it (recall@10 >= 0.95 measured).
     exact_below: int = 200_000
     hnsw_m: int = 32

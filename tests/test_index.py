@@ -60,7 +60,7 @@ def test_build_folder_layout_and_manifest(built, tiny_corpus):
     assert folder.parent == index_dir / "builds" and folder.is_dir()
     assert sorted(p.name for p in folder.iterdir()) == [
         "chunk_vectors.npy", "chunks.json", "faiss.index", "lexical", "manifest.json",
-        "sentence_vectors.npy",
+        "sentence_vectors.npy", "sentences.faiss",
     ]  # fmt: skip
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["model"] == Settings().model and manifest["dim"] == FakeEncoder.dim

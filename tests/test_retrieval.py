@@ -77,3 +77,44 @@ def test_search_k_and_spans_on_the_corpus(assistant):
     for h in hits:
         assert read(h.path)[h.start : h.end] == h.text
         assert assistant.document(h.doc_id).meta.title == h.title
+
+
+@pytest.mark.slow
+def test_a_named_source_is_searched_first(assistant):
+    hits = assistant.search("What did Syria Daily say about John Bolton?", k=5)
+    digest = next(d.doc_id for d in assistant.documents if d.meta.publisher == "Syria Daily")
+    assert [h.doc_id for h in hits] == [digest] * 5
+    assert "Bolton" in hits[0].text
+    member = assistant.search("what did bristolboy write about Raqqa", k=3)[0]
+    assert member.author == "bristolboy" and "Raqqa" in member.text
+
+
+@pytest.mark.slow
+def test_questions_about_the_comments_search_the_comments_first(assistant):
+    hits = assistant.search("What did commenters say about China?", k=5)
+    assert all(h.kind != "article" for h in hits)
+    assert any("China" in h.text for h in hits)
+    # "members" alone is no forum: a council has members too.
+    hits = assistant.search("Which members of the U.N. Security Council backed resolution 2254?")
+    assert hits[0].kind == "article"
+
+
+@pytest.mark.slow
+def test_one_sentence_ranks_its_chunk(assistant):
+    index = assistant._index
+    doc_id, span = index.sentences[100]
+    sentence = assistant.document(doc_id).text[span.start : span.end]
+    ranked = assistant._retriever._by_sentence(assistant._encode_query(sentence), 5)
+    assert ranked[0] in index.sentence_chunks[100]
+    assert len(ranked) == len(set(ranked)) == 5
+
+
+def test_sentence_ranking_and_scope_can_be_switched_off(tiny_corpus, tmp_path, fake_encoder):
+    plain = Settings(sentence_weight=0.0, scope_sources=False)
+    a = Assistant.from_directory(tiny_corpus, settings=plain, index_dir=tmp_path / "idx")
+    b = Assistant.from_directory(tiny_corpus, settings=Settings(), index_dir=tmp_path / "idx")
+    query = "What did the Valley Gazette say about cables?"
+    assert a.search(query, k=3)[0].doc_id == b.search(query, k=3)[0].doc_id == "bridge.txt"
+    assert b._retriever.scope(b._answerer.profile(query)) == frozenset(
+        c.chunk_id for c in b._index.chunks if c.doc_id == "bridge.txt"
+    )

@@ -13,12 +13,20 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 
 from rag.index import Index
 from rag.lexical import tokenize
-from rag.question import Profile, holds_answer_type, profile, source_names
+from rag.question import (
+    Profile,
+    capital_shares,
+    holds_answer_type,
+    holds_measure,
+    profile,
+    source_names,
+)
 from rag.records import Answer, Citation
 from rag.retrieval import Retrieved
 from rag.segments import normalise
@@ -30,13 +38,14 @@ TYPE_BONUS = 0.15  # the sentence holds the kind of answer asked for (a number, 
 SOURCE_BONUS = 0.2  # the sentence is by the source or forum member the question names
 FORUM_BONUS = 0.1  # the question asks about comments and the sentence is one
 HEADLINE_PENALTY = 0.1  # a line without closing punctuation is a title, rarely an answer
-TYPE_MISS = 0.12  # confidence lost when the quotes lack the kind of answer asked for
+TYPE_MISS = 0.5  # confidence lost when the quotes lack the kind of answer asked for
 UNKNOWN_MISS = 0.15  # confidence lost per question term the corpus never uses and no quote means
 SYNONYM = 0.6  # word cosine at which a quoted word stands for a missing question term
 JOIN_MARGIN = 0.12  # how close to the lead a sentence must score to join it
 SHORT_QUOTE = 120  # a lead quote shorter than this brings the next sentences of its chunk
 SAID_PENALTY = 0.15  # a follow-up wants something new: the previous answer's quotes step back
 RARE_SHARE = 0.05  # a name in at most this share of chunks (or 3) can answer "who"
+PROPER_SHARE = 0.9  # a word capitalised in at least this share of its uses is a name
 # Sentences that lean on the one before them ("He also said...") bring it along for context.
 _LEANS_BACK = re.compile(
     r"^(he|she|it|they|this|that|these|those|such|but|however|moreover)\b", re.I
@@ -170,7 +179,7 @@ class Answerer:
         cos = float(self.index.sentence_vectors[sid] @ retrieved.query_vector)
         cov = coverage(list(prof.terms), self._sentence_tokens(sid), self.index.lexical.idf)
         score = cos + LEX_WEIGHT * cov - 0.01 * rank
-        if holds_answer_type(prof.answer_type, text, prof.question_tokens, self._rare):
+        if self._holds(prof, sid):
             score += TYPE_BONUS
         if said and normalise(text) in said:
             score -= SAID_PENALTY
@@ -209,7 +218,39 @@ class Answerer:
                 chosen.append(cand)
                 covered |= new_terms
                 texts.add(text)
-        return self._with_context(chosen)
+        return self._with_context(self._with_answer(chosen, prof))
+
+    def _with_answer(self, chosen: list[Candidate], prof: Profile) -> list[Candidate]:
+        # "Who went to Damascus?" is often answered by the sentence after the one that matches
+        # best ("The Defence Minister of Iran is in Damascus." / "Gen. Amir Hatami arrived...").
+        if not prof.answer_type or any(self._holds(prof, c.sentence_id) for c in chosen):
+            return chosen
+        ids = {c.sentence_id for c in chosen}
+        for c in chosen:
+            for sid in (c.sentence_id + 1, c.sentence_id + 2, c.sentence_id - 1):
+                if sid not in ids and self._same_doc(sid, c.sentence_id) and self._holds(prof, sid):
+                    return [*chosen, replace(c, sentence_id=sid)]
+        return chosen
+
+    def _answers_type(self, chosen: list[Candidate], prof: Profile) -> bool:
+        # "Who said...?" is answered by whose words the quote is, named in the framing.
+        if any(self._holds(prof, c.sentence_id) for c in chosen):
+            return True
+        if prof.answer_type != "name":
+            return False
+        cites = [self.citation(0, c) for c in chosen]
+        names = {c.author for c in cites} | {c.publisher for c in cites if c.kind == "article"}
+        return any(set(tokenize(n)) - prof.question_tokens for n in names if n)
+
+    def _same_doc(self, a: int, b: int) -> bool:
+        n = len(self.index.sentences)
+        return 0 <= a < n and self.index.sentences[a][0] == self.index.sentences[b][0]
+
+    def _holds(self, prof: Profile, sid: int) -> bool:
+        text = self._text(sid)
+        if prof.answer_type == "number" and prof.measure:
+            return holds_measure(text, prof.measure, prof.focus)
+        return holds_answer_type(prof.answer_type, text, prof.question_tokens, self._is_name)
 
     def _with_context(self, chosen: list[Candidate]) -> list[Candidate]:
         # A quote that starts "He also said..." is unreadable alone; bring the sentence before it.
@@ -224,11 +265,8 @@ class Answerer:
             nxt += 1
         for c in chosen:
             prev = c.sentence_id - 1
-            same_doc = (
-                prev >= 0
-                and self.index.sentences[prev][0] == self.index.sentences[c.sentence_id][0]
-            )
-            if same_doc and prev not in ids and _LEANS_BACK.match(self._text(c.sentence_id)):
+            leans = _LEANS_BACK.match(self._text(c.sentence_id))
+            if leans and prev not in ids and self._same_doc(prev, c.sentence_id):
                 out.append(replace(c, sentence_id=prev))
                 ids.add(prev)
         return out
@@ -290,9 +328,16 @@ class Answerer:
             kind=chunk.kind,
         )
 
-    def _rare(self, token: str) -> bool:
+    def _is_name(self, word: str) -> bool:
+        # A name that answers "who": always capitalised in the corpus, and not everywhere in it.
+        if self._capital_shares.get(word.lower(), 1.0) < PROPER_SHARE:
+            return False
         limit = max(3, RARE_SHARE * self.index.lexical.n_docs)
-        return self.index.lexical.df.get(token, 0) <= limit
+        return any(self.index.lexical.df.get(t, 0) <= limit for t in tokenize(word))
+
+    @cached_property
+    def _capital_shares(self) -> dict[str, float]:
+        return capital_shares(self._text(i) for i in range(len(self.index.sentences)))
 
     def answer(
         self,
@@ -318,9 +363,7 @@ class Answerer:
             list(prof.terms), quoted, self.index.lexical.idf
         )
         confidence -= UNKNOWN_MISS * len(self.unknown_terms(question, prof, quoted_text))
-        if prof.answer_type and not holds_answer_type(
-            prof.answer_type, quoted_text, prof.question_tokens, self._rare
-        ):
+        if prof.answer_type and not self._answers_type(chosen, prof):
             confidence -= TYPE_MISS
         if confidence < threshold:
             related = tuple(self.citation(i + 1, c) for i, c in enumerate(ranked[:2]))

@@ -13,6 +13,7 @@ Left out: a trained question classifier; these are English surface rules.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rag.lexical import tokenize
@@ -40,8 +41,11 @@ _FORUM = re.compile(
 _NUMBER_Q = re.compile(
     r"\bhow (many|much|long|old|far|big|large)\b|\bwhat (number|amount|percentage|share)\b", re.I
 )
+# "when" asks for a date only as a question word: not in "How did X respond when Y asked?".
 _DATE_Q = re.compile(
-    r"\bwhen\b|\b(what|which) (date|day|year|month|time)\b|\bin what year\b|\bwhat year\b", re.I
+    r"^\W*when\b|(,|\band|\bor)\s+when\b|\b(what|which) (date|day|year|month|time)\b|"
+    r"\bin what year\b|\bwhat year\b",
+    re.I,
 )
 _NAME_Q = re.compile(
     r"^\W*(who|whom|whose)\b|\bwho('s| is| was| were| are)?\b|\bname of\b|\bwhat is the name\b|"
@@ -49,6 +53,18 @@ _NAME_Q = re.compile(
     r"member|ngo|city|cities|body|minister|general|newspaper|outlet)\b",
     re.I,
 )
+_HOW = re.compile(r"\bhow (?P<how>many|much|long|old)\b(?P<rest>[^?,.;]*)", re.I)
+_AUXILIARIES = frozenset(
+    "is are was were be been do does did has have had will would can could should may might "
+    "of in on at for from by to".split()
+)
+_MEASURES = {"many": "count", "much": "amount", "long": "duration", "old": "age"}
+_AMOUNT = re.compile(
+    r"[$€£¥]\s?\d|\d\s?%|\b(million|billion|trillion|dollars?|euros?|pounds?|percent|per cent)\b",
+    re.I,
+)
+_UNITS = frozenset(tokenize("hour hours day days week weeks month months year years decade"))
+_AGE = re.compile(r"\b\d+\s*(-year-old|years? old)\b|\baged? \d+", re.I)
 _NUMBER = re.compile(
     r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
     r"thousands?|millions?|billions?|half)\b",
@@ -61,6 +77,16 @@ _DATE = re.compile(
     re.I,
 )
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z’'-]{2,}")
+# Capitalised words that name an office, not who holds it: "Defence Minister" answers no "who".
+TITLES = frozenset(
+    "minister ministers president vice prime secretary general gen chairman chairwoman chair "
+    "spokesperson spokesman spokeswoman director ambassador envoy representative special chief "
+    "head commander king queen prince deputy foreign defence defense interior finance state "
+    "senator governor mayor mr mrs ms dr sir lord marine army navy advisor adviser national "
+    "security council officials official leader supreme counterpart".split()
+)
+_WORD = re.compile(r"\b[A-Za-z][a-zA-Z’'-]*")
+_OPENS = re.compile(r"[“\"(:\u2018]\s*$")
 
 
 @dataclass(frozen=True)
@@ -73,6 +99,8 @@ class Profile:
     authors: frozenset[str]  # forum members (chunk authors) the question names
     wants_forum: bool  # asks about comments / forum members
     question_tokens: frozenset[str]
+    measure: str | None = None  # for numbers: "count", "amount", "duration", "age" or None
+    focus: tuple[str, ...] = ()  # what is counted: "refugee" in "how many Syrian refugees"
 
 
 def answer_type(question: str) -> str | None:
@@ -91,13 +119,61 @@ def answer_type(question: str) -> str | None:
     return None
 
 
+def measure_of(question: str) -> tuple[str | None, tuple[str, ...]]:
+    """What a number question measures, and the words naming what is counted.
+
+    Example:
+        >>> measure_of("How many Syrian refugees does Lebanon host?")
+        ('count', ('syrian', 'refugee'))
+        >>> measure_of("How much did it cost?")
+        ('amount', ())
+    """
+    m = _HOW.search(question)
+    if m is None:
+        return None, ()
+    measure = _MEASURES[m.group("how").lower()]
+    focus: list[str] = []
+    if measure == "count":  # the words up to the verb: "how many [Syrian refugees] does..."
+        for word in m.group("rest").split()[:3]:
+            if word.lower() in _AUXILIARIES:
+                break
+            focus += tokenize(word)
+    return measure, tuple(focus)
+
+
+def holds_measure(sentence: str, measure: str | None, focus: tuple[str, ...]) -> bool:
+    """Whether a sentence holds the number a question asks for, bound to what it counts.
+
+    "How many troops" wants a number followed closely by "troops", not any number; "how much"
+    wants an amount ($, %, million), "how long" a number of days or years.
+
+    Example:
+        >>> holds_measure("Jordan hosts 650,000 Syrian refugees.", "count", ("refugee",))
+        True
+        >>> holds_measure("Two sides met over refugees.", "count", ("refugee",))
+        False
+    """
+    if measure == "amount":
+        return bool(_AMOUNT.search(sentence))
+    if measure == "age":
+        return bool(_AGE.search(sentence))
+    wanted = _UNITS if measure == "duration" else frozenset(focus)
+    if not wanted:
+        return bool(_NUMBER.search(sentence))
+    for m in _NUMBER.finditer(sentence):
+        after = tokenize(sentence[m.end() : m.end() + 40])[:3]
+        if any(t in wanted for t in after):
+            return True
+    return False
+
+
 def holds_answer_type(
-    kind: str | None, sentence: str, question_tokens: frozenset[str], rare=lambda t: True
+    kind: str | None, sentence: str, question_tokens: frozenset[str], is_name=lambda w: True
 ) -> bool:
     """Whether a sentence holds an answer of ``kind`` that the question does not already state.
 
-    For names, ``rare(token)`` must hold for a name's token: a name the corpus uses everywhere
-    ("Syria") is no answer to "who".
+    For names, ``is_name(word)`` must hold for a capitalised word: a title ("Defence Minister")
+    or a name the corpus uses everywhere ("Syria") is no answer to "who".
 
     Example:
         >>> holds_answer_type("date", "It was sent on July 19.", frozenset({"sent"}))
@@ -110,8 +186,31 @@ def holds_answer_type(
     if kind == "date":
         firsts = (tokenize(m.group())[:1] for m in _DATE.finditer(sentence))
         return any(first and first[0] not in question_tokens for first in firsts)
-    names = [m.group() for m in _CAPITALISED.finditer(sentence)]
-    return any(any(rare(t) for t in set(tokenize(n)) - question_tokens) for n in names)
+    words = (m.group() for m in _CAPITALISED.finditer(sentence))
+    return any(
+        w.lower() not in TITLES and set(tokenize(w)) - question_tokens and is_name(w) for w in words
+    )
+
+
+def capital_shares(sentences: Iterable[str]) -> dict[str, float]:
+    """Lower-cased word -> the share of its mid-sentence uses that are capitalised.
+
+    A proper name is capitalised wherever it stands; a title or common word ("defence",
+    "minister") is also written in lower case somewhere in a corpus. Words after an opening
+    quote or a colon are skipped: they may start a quoted sentence.
+
+    Example:
+        >>> capital_shares(["Hatami met the defence minister.", "The Defence Minister left."])
+        {'met': 0.0, 'the': 0.0, 'defence': 0.5, 'minister': 0.5, 'left': 0.0}
+    """
+    caps: dict[str, list[int]] = {}
+    for text in sentences:
+        for m in _WORD.finditer(text):
+            if m.start() == 0 or _OPENS.search(text, 0, m.start()):
+                continue
+            counts = caps.setdefault(m.group().lower(), [0, 0])
+            counts[m.group()[0].isupper()] += 1
+    return {w: up / (low + up) for w, (low, up) in caps.items()}
 
 
 def _mentions(question_norm: str, name: str) -> bool:
@@ -136,6 +235,7 @@ def profile(question: str, sources: dict[str, list[str]], authors: set[str]) -> 
     for a in named_authors:
         named_tokens |= set(tokenize(a))
     tokens = tokenize(question)
+    measure, focus = measure_of(question)
     terms = tuple(t for t in dict.fromkeys(tokens) if t not in _FRAME and t not in named_tokens)
     return Profile(
         terms=terms,
@@ -144,6 +244,8 @@ def profile(question: str, sources: dict[str, list[str]], authors: set[str]) -> 
         authors=named_authors,
         wants_forum=bool(_FORUM.search(question)) or bool(named_authors),
         question_tokens=frozenset(tokens),
+        measure=measure,
+        focus=focus,
     )
 
 

@@ -113,3 +113,17 @@ def test_tiny_corpus_answers_with_the_known_sentence(tiny_corpus, tmp_path, real
         assert span in [(c.doc_id, c.start, c.end) for c in answer.citations], question
         assert_citations_verify(answer)
     assert a.ask("What is the capital of Peru?").abstained
+
+
+@pytest.mark.slow
+def test_a_count_the_corpus_never_gives_abstains(assistant):
+    # The corpus names Russia and Syria often, but never counts Russian troops.
+    answer = assistant.ask("How many Russian soldiers are based in Syria?")
+    assert answer.abstained and not answer.citations
+
+
+@pytest.mark.slow
+def test_a_who_question_lands_on_the_name_not_the_title(assistant):
+    answer = assistant.ask("Which Syrian official is the regime's Defense Minister?")
+    assert not answer.abstained
+    assert any("Ali Abdullah Ayoub" in c.quote for c in answer.citations)

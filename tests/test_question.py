@@ -1,0 +1,86 @@
+"""Question analysis: answer types, what a number question counts, names versus titles."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.lexical import tokenize
+from rag.question import (
+    answer_type,
+    capital_shares,
+    holds_answer_type,
+    holds_measure,
+    measure_of,
+    profile,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When was the charity sanctioned?", "date"),
+        ("Where was the photo taken, and when?", "date"),
+        ("What year did the war start?", "date"),
+        ("How did the agency respond when reporters asked?", None),  # "when" inside a clause
+        ("What does the memo say about when refugees may return?", None),
+        ("How many people died?", "number"),
+        ("Who wrote the op-ed?", "name"),
+        ("Which agency ran it?", "name"),
+    ],
+)
+def test_answer_type(question, kind):
+    assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "measure", "focus"),
+    [
+        ("How many Syrian refugees does Lebanon host?", "count", ("syrian", "refug")),
+        ("In how many municipalities is the plan used?", "count", ("municipality",)),
+        ("How many years of crimes are there?", "count", ("year",)),
+        ("How much will rebuilding cost?", "amount", ()),
+        ("How long was the visit?", "duration", ()),
+        ("How old is he?", "age", ()),
+        ("Who went?", None, ()),
+    ],
+)
+def test_measure_of(question, measure, focus):
+    assert measure_of(question) == (measure, focus)
+
+
+def test_a_count_must_be_bound_to_what_is_counted():
+    focus = ("russian", "troop")
+    assert holds_measure("Russia has 4,000 troops in the country.", "count", focus)
+    # "Russia" is not "Russian": the words after the number must be what is counted.
+    assert not holds_measure("On August 25 Turkey met Russia.", "count", focus)
+    assert not holds_measure("Two former foes met over troops.", "count", ("refug",))
+    assert holds_measure("$388 billion in damage in the 89-month war", "count", ("month",))
+
+
+def test_amounts_durations_and_ages():
+    assert holds_measure("It will cost at least $250 billion.", "amount", ())
+    assert holds_measure("Estimates run to 200 billion dollars.", "amount", ())
+    assert not holds_measure("It was funded by Kuwait last year.", "amount", ())
+    assert holds_measure("during a two-day visit", "duration", ())
+    assert not holds_measure("two officials visited", "duration", ())
+    assert holds_measure("The 52-year-old general left.", "age", ())
+
+
+def test_titles_and_common_words_are_no_names():
+    shares = capital_shares(["The defence minister spoke.", "So Hatami met the Defence Minister."])
+    assert shares["defence"] == 0.5 and shares["hatami"] == 1.0  # never lower case
+    sentence = "The Defence Minister of Iran is in Damascus."
+    tokens = frozenset(tokenize("Who is the defence minister of Iran in Damascus?"))
+    assert not holds_answer_type("name", sentence, tokens)  # a title, and the question's words
+    assert holds_answer_type("name", "Gen. Amir Hatami arrived on Sunday.", tokens)
+    rare = {"Hatami"}.__contains__
+    assert not holds_answer_type("name", "Then Syria and Iran met.", tokens, rare)
+
+
+def test_profile_names_sources_and_forum_only_when_asked():
+    sources = {"d1": ["Syria Daily"], "d2": ["Reuters"]}
+    p = profile("How much damage, according to Syria Daily?", sources, {"bristolboy"})
+    assert p.sources == frozenset({"d1"}) and "daily" not in p.terms and p.measure == "amount"
+    assert profile("What did forum members say?", sources, set()).wants_forum
+    assert not profile("Which council members voted?", sources, set()).wants_forum
+    assert profile("What did bristolboy say?", sources, {"bristolboy"}).authors == {"bristolboy"}

@@ -39,11 +39,13 @@ SOURCE_BONUS = 0.2  # the sentence is by the source or forum member the question
 FORUM_BONUS = 0.1  # the question asks about comments and the sentence is one
 HEADLINE_PENALTY = 0.1  # a line without closing punctuation is a title, rarely an answer
 TYPE_MISS = 0.5  # confidence lost when the quotes lack the kind of answer asked for
-UNKNOWN_MISS = 0.15  # confidence lost per question term the corpus never uses and no quote means
+# Confidence lost in proportion to the share of question terms that the corpus never uses and
+# no quoted word means: "population" in "What is the population of Damascus?" is half of it.
+UNKNOWN_SHARE = 0.6
 SYNONYM = 0.6  # word cosine at which a quoted word stands for a missing question term
 JOIN_MARGIN = 0.12  # how close to the lead a sentence must score to join it
 SHORT_QUOTE = 120  # a lead quote shorter than this brings the next sentences of its chunk
-SAID_PENALTY = 0.15  # a follow-up wants something new: the previous answer's quotes step back
+SAID_PENALTY = 0.3  # a follow-up wants something new: the previous answer's quotes step back
 RARE_SHARE = 0.05  # a name in at most this share of chunks (or 3) can answer "who"
 PROPER_SHARE = 0.9  # a word capitalised in at least this share of its uses is a name
 # Sentences that lean on the one before them ("He also said...") bring it along for context.
@@ -362,7 +364,8 @@ class Answerer:
         confidence = 0.5 * ranked[0].cosine + 0.5 * coverage(
             list(prof.terms), quoted, self.index.lexical.idf
         )
-        confidence -= UNKNOWN_MISS * len(self.unknown_terms(question, prof, quoted_text))
+        unknown = len(self.unknown_terms(question, prof, quoted_text))
+        confidence -= UNKNOWN_SHARE * unknown / max(len(prof.terms), 1)
         if prof.answer_type and not self._answers_type(chosen, prof):
             confidence -= TYPE_MISS
         if confidence < threshold:

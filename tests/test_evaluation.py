@@ -160,7 +160,12 @@ def test_every_metric_has_its_hand_computed_value(corpus, dataset) -> None:
     assert m.crag_score == pytest.approx((1 - 1 + 1 - 1 + 1 + 0) / 6)
     assert (m.accuracy, m.multi_turn_accuracy) == (0.5, 1.0)
     assert 0 <= m.latency_p50_ms <= m.latency_p95_ms and m.errors == 0
-    assert assistant.histories["When?"] == ["Who wrote to Beta?"]
+    # Earlier turns are replayed as in a chat: the follow-up sees the first turn's answer.
+    (turn,) = assistant.histories["When?"]
+    first = assistant.ask("Who wrote to Beta?")
+    assert (turn.question, turn.query, turn.answer_text) == (
+        "Who wrote to Beta?", first.query, first.text,
+    )  # fmt: skip
 
 
 def test_items_and_slices(corpus, dataset) -> None:

@@ -88,7 +88,7 @@ def format_answer(answer) -> str:
     if answer.rewritten and answer.query:
         lines.append(f"Searched for: {answer.query}")
     if answer.abstained and answer.query:
-        lines.append("[No answer] The documents do not answer this confidently.")
+        lines.append("[No answer]")  # the text says why; a marker scripts can grep
     if lines:
         lines.append("")
     lines.append(answer.text)
@@ -96,7 +96,7 @@ def format_answer(answer) -> str:
         lines += ["", "Citations:"]
         lines += [format_source(c) for c in answer.citations]
     if answer.related:
-        lines += ["", "Related passages (not an answer):"]
+        lines += ["", "Sources of the related passages:"]
         lines += [format_source(c) for c in answer.related]
     return "\n".join(lines)
 

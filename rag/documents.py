@@ -2,7 +2,8 @@
 
 A ``Document.text`` is the file's decoded text, never altered, so offsets into it are offsets into
 the file. For ``.html`` the text is the page's extracted text (see ``rag.html_text``): offsets index
-that extracted text, which ``read_text(path)`` reproduces exactly. Left out on purpose: PDF and
+that extracted text, which ``read_text(path)`` reproduces exactly; a ``text_cache`` folder keeps
+it by content hash, so re-opening an unchanged corpus parses no page. Left out on purpose: PDF and
 Office formats, and guessing encodings beyond UTF-8 and UTF-16 with a BOM (anything else is
 skipped with a warning that names the file, so nothing is silently mis-decoded).
 """
@@ -16,10 +17,12 @@ from pathlib import Path
 
 from rag.html_text import html_to_text
 from rag.records import DocMeta, Document
+from rag.text_cache import TextCache
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md", ".html", ".htm")
+HTML = (".html", ".htm")
 SIDECAR = "metadata.json"
 # One document above this is skipped: it would dominate the index and is likely not prose.
 MAX_BYTES = 50_000_000
@@ -46,9 +49,18 @@ def decode(data: bytes) -> str:
 def read_text(path: str | Path) -> str:
     """The text that offsets index: decoded file, or extracted text for HTML."""
     path = Path(path)
-    text = decode(path.read_bytes())
-    if path.suffix.lower() in (".html", ".htm"):
-        return html_to_text(text)
+    return _text(path, path.read_bytes())
+
+
+def _text(path: Path, data: bytes, sha: str = "", cache: TextCache | None = None) -> str:
+    """``read_text`` of ``data``, the bytes of ``path``; HTML goes through ``cache`` if given."""
+    if path.suffix.lower() not in HTML:
+        return decode(data)
+    text = cache.get(sha) if cache is not None else None
+    if text is None:
+        text = html_to_text(decode(data))
+        if cache is not None:
+            cache.put(sha, text)
     return text
 
 
@@ -70,15 +82,29 @@ def load_metadata(folder: Path) -> dict[str, DocMeta]:
 
 
 def _title_from_text(text: str, fallback: str) -> str:
-    for line in text.splitlines():
-        line = line.strip()
-        if len(line.split()) >= 3:
-            return line[:120]
+    """The first line of three words or more, else ``fallback``.
+
+    Example:
+        >>> _title_from_text("Menu\\nThe harbour report\\n", "page")
+        'The harbour report'
+    """
+    # The whole lines of the first 4 kB come first: splitting a whole book is slow.
+    for lines in (text[:4096].splitlines()[:-1], text.splitlines()):
+        for line in lines:
+            line = line.strip()
+            if len(line.split()) >= 3:
+                return line[:120]
     return fallback
 
 
-def load_folder(folder: str | Path) -> tuple[Document, ...]:
+def load_folder(folder: str | Path, text_cache: str | Path | None = None) -> tuple[Document, ...]:
     """Every readable ``.txt``, ``.md`` and ``.html`` file below ``folder``, sorted by name.
+
+    Args:
+        folder: the corpus folder.
+        text_cache: a folder where the text extracted from HTML pages is kept by content hash
+            (see ``rag.text_cache``), so an unchanged page is not parsed again; None parses
+            every page. Entries of pages no longer in ``folder`` are dropped.
 
     Raises:
         CorpusError: the folder is missing, or holds no readable document.
@@ -87,6 +113,8 @@ def load_folder(folder: str | Path) -> tuple[Document, ...]:
     if not root.is_dir():
         raise CorpusError(f"corpus folder not found: {root}")
     meta = load_metadata(root)
+    cache = TextCache(text_cache) if text_cache is not None else None
+    seen: set[str] = set()
     docs: list[Document] = []
     for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in SUFFIXES):
         if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
@@ -95,8 +123,10 @@ def load_folder(folder: str | Path) -> tuple[Document, ...]:
         if len(data) > MAX_BYTES:
             log.warning("skipping %s: %d bytes is over the %d limit", path, len(data), MAX_BYTES)
             continue
+        sha = hashlib.sha256(data).hexdigest()
+        seen.add(sha)
         try:
-            text = read_text(path)
+            text = _text(path, data, sha, cache)
         except (UnicodeDecodeError, UnicodeError) as err:
             log.warning("skipping %s: cannot decode it as UTF-8 (%s)", path, err.reason)
             continue
@@ -105,8 +135,9 @@ def load_folder(folder: str | Path) -> tuple[Document, ...]:
             continue
         doc_id = path.relative_to(root).as_posix()
         info = meta.get(doc_id) or DocMeta(title=_title_from_text(text, path.stem))
-        sha = hashlib.sha256(data).hexdigest()
         docs.append(Document(doc_id=doc_id, path=path.resolve(), text=text, meta=info, sha256=sha))
+    if cache is not None:
+        cache.prune(seen)
     if not docs:
         raise CorpusError(
             f"no readable documents in {root} (looked for {', '.join(SUFFIXES)} files)"

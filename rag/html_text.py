@@ -11,6 +11,10 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
+# Bump when the extracted text changes (and rag.index.PIPELINE_VERSION with it, since the index
+# keys files by their raw bytes): cached texts (rag.text_cache) are filed under it.
+VERSION = 1
+
 _SKIP = {"script", "style", "head", "noscript", "template", "svg", "nav", "footer", "iframe"}
 _BLOCK = {
     "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",

@@ -112,3 +112,59 @@ def test_html_document_text_is_what_read_text_gives(tmp_path):
     assert doc.text == read_text(doc.path) == html_to_text(PAGE)
     at = doc.text.index("The harbour")
     assert read_text(doc.path)[at : at + 11] == "The harbour"
+
+
+# --- the text cache: an unchanged page is not parsed again --------------------------------------
+
+
+def html_corpus(folder):
+    folder.mkdir()
+    (folder / "page.html").write_text(PAGE, encoding="utf-8")
+    (folder / "other.htm").write_text("<p>Another page, about ferries.</p>", encoding="utf-8")
+    (folder / "notes.txt").write_text("Plain notes are not cached.\n", encoding="utf-8")
+    return folder
+
+
+def no_parsing(monkeypatch):
+    def refuse(html):
+        raise AssertionError("an unchanged page was parsed again")
+
+    monkeypatch.setattr("rag.documents.html_to_text", refuse)
+
+
+def test_cached_load_equals_a_fresh_load_and_parses_nothing(tmp_path, monkeypatch):
+    corpus, cache = html_corpus(tmp_path / "corpus"), tmp_path / "cache"
+    fresh = load_folder(corpus)
+    assert load_folder(corpus, text_cache=cache) == fresh
+    assert len(list(cache.rglob("*.txt"))) == 2  # the two HTML pages, not the .txt
+    no_parsing(monkeypatch)
+    assert load_folder(corpus, text_cache=cache) == fresh
+
+
+def test_a_changed_page_is_parsed_again(tmp_path):
+    corpus, cache = html_corpus(tmp_path / "corpus"), tmp_path / "cache"
+    load_folder(corpus, text_cache=cache)
+    (corpus / "page.html").write_text(PAGE.replace("May 3", "June 9"), encoding="utf-8")
+    doc = {d.doc_id: d for d in load_folder(corpus, text_cache=cache)}["page.html"]
+    assert "reopened on June 9." in doc.text
+    assert doc.text == read_text(doc.path)
+    assert len(list(cache.rglob("*.txt"))) == 2  # the old version's entry was dropped
+
+
+def test_a_damaged_cache_entry_is_parsed_again_and_rewritten(tmp_path, monkeypatch):
+    corpus, cache = html_corpus(tmp_path / "corpus"), tmp_path / "cache"
+    fresh = load_folder(corpus, text_cache=cache)
+    for entry in cache.rglob("*.txt"):
+        data = entry.read_bytes()
+        entry.write_bytes(data.replace(b"harbour", b"HARBOUR").replace(b"ferries", b"barges"))
+    assert load_folder(corpus, text_cache=cache) == fresh
+    no_parsing(monkeypatch)
+    assert load_folder(corpus, text_cache=cache) == fresh
+
+
+def test_an_unwritable_cache_still_loads(tmp_path, caplog):
+    corpus, cache = html_corpus(tmp_path / "corpus"), tmp_path / "cache"
+    cache.write_text("not a folder", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="rag.text_cache"):
+        assert load_folder(corpus, text_cache=cache) == load_folder(corpus)
+    assert any("text cache" in r.getMessage() for r in caplog.records)

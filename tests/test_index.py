@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import shutil
@@ -13,7 +14,10 @@ import pytest
 from conftest import CORPUS, FORUM, FakeEncoder
 
 from rag import Assistant, Settings
-from rag.index import _current
+from rag.documents import load_folder
+from rag.index import _current, open_index
+
+FERRY = "Ferries returned on Monday. Tickets cost 3 euros."
 
 
 def open_tiny(folder: Path, index_dir: Path, settings: Settings | None = None) -> Assistant:
@@ -186,6 +190,39 @@ def test_index_of_another_model_is_rebuilt_with_a_warning(built, tiny_corpus, ca
     assert any("some-other-model" in m for m in warnings), warnings
     assert rebuilt.stats["embedded_this_load"] == full_count(rebuilt)  # no vector reused
     assert rebuilt._index.manifest.model == Settings().model
+
+
+def test_a_cached_load_maps_its_vectors_and_leaves_the_gc_on(built, tiny_corpus):
+    first, index_dir = built
+    again = open_tiny(tiny_corpus, index_dir)
+    assert gc.isenabled()
+    assert not again._index.sentence_vectors.flags.writeable  # a read-only map of the build
+    assert np.array_equal(again._index.chunk_vectors, first._index.chunk_vectors)
+    _truncate(_current(index_dir))
+    open_tiny(tiny_corpus, index_dir)  # a damaged build raises inside the paused GC
+    assert gc.isenabled()
+
+
+def test_reopening_an_unchanged_html_corpus_parses_and_embeds_nothing(tmp_path, monkeypatch):
+    corpus, root = tmp_path / "pages", tmp_path / "idx"
+    corpus.mkdir()
+    for name, body in (("harbour.html", "The harbour reopened in May."), ("ferry.htm", FERRY)):
+        (corpus / name).write_text(f"<html><body><p>{body}</p></body></html>", encoding="utf-8")
+    encoder = FakeEncoder()
+    first = open_index(root, load_cached(corpus, root), Settings(), lambda: encoder)
+
+    def refuse(*args):
+        raise AssertionError("an unchanged page was parsed or embedded again")
+
+    monkeypatch.setattr("rag.documents.html_to_text", refuse)
+    again = open_index(root, load_cached(corpus, root), Settings(), refuse)
+    assert again.embedded == 0 and again.chunks == first.chunks
+    assert again.documents == first.documents
+
+
+def load_cached(corpus: Path, root: Path):
+    """The corpus, its HTML text cached in the index folder (``<index>/text-cache``)."""
+    return load_folder(corpus, text_cache=root / "text-cache")
 
 
 # --- the real corpus, real model ---------------------------------------------------------------

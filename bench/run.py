@@ -44,15 +44,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", type=int, nargs="+", help="passage counts for search")
     parser.add_argument("--pydoc-chunks", type=int, help="chunks to embed from python-doc")
     parser.add_argument(
-        "--hnsw-variant",
-        type=int,
-        nargs="*",
-        default=[32, 200],
-        metavar="N",
-        help="M and efConstruction of an extra HNSW build at the largest HNSW size "
-        "(default: 32 200; give no numbers to skip it)",
-    )
-    parser.add_argument(
         "--profile",
         choices=("auto", "cold_start", "answer", "build", "reindex"),
         default="auto",
@@ -76,9 +67,9 @@ def main(argv: list[str] | None = None) -> None:
     plan: list[tuple[str, Callable[[dict], None]]] = [
         ("setup", _setup),
         ("corpus", _corpus),
-        ("pydoc", lambda r: _pydoc(r, min_chunks)),
+        ("pydoc", lambda r: _pydoc(r, min_chunks, all_pages=not args.quick)),
         ("peer", _peer),
-        ("scale", lambda r: _scale(r, sizes, tuple(args.hnsw_variant) or None)),
+        ("scale", lambda r: _scale(r, sizes)),
         ("profile", lambda r: _profile(r, args.profile)),
     ]
     for name, step in plan:
@@ -125,7 +116,7 @@ def _corpus(r: dict) -> None:
     )
 
 
-def _pydoc(r: dict, min_chunks: int) -> None:
+def _pydoc(r: dict, min_chunks: int, all_pages: bool) -> None:
     s = Settings()
     folder = pydoc.html_copy()
     ingest = run_worker(
@@ -138,6 +129,10 @@ def _pydoc(r: dict, min_chunks: int) -> None:
     per_file = ingest.pop("chunks_per_file")
     PER_FILE.write_text(json.dumps(per_file), encoding="utf-8")
     r["pydoc_ingest"] = ingest
+    if all_pages:  # ~4 min: every page indexed with stand-in vectors, then re-opened
+        r["reopen_pydoc_all"] = run_worker(
+            "reopen", timeout=3600, corpus=str(folder), index_dir=str(DATA / "index-pydoc-all")
+        )
     sample, chunks = pydoc.subset(per_file, folder, PYDOC_SUBSET, min_chunks)
     r["pydoc_sample"] = {"files": len(list(sample.rglob("*.html"))), "chunks": chunks}
     r["build_pydoc"] = run_worker(
@@ -170,17 +165,12 @@ def _peer(r: dict) -> None:
     r["peer_cold_start"] = peer.cold_start(DATA / "peer-store-corpus", latency.QUESTION)
 
 
-def _scale(r: dict, sizes: list[int], variant: tuple[int, int] | None) -> None:
+def _scale(r: dict, sizes: list[int]) -> None:
     r.setdefault("scale", {})
+    r.pop("hnsw_variant", None)  # from runs before HNSW's build parameters were settings
     for size in sizes:
         r["scale"][str(size)] = run_worker("scale", timeout=3600, size=size, lexical_size=size)
         _write(r)
-    hnsw_sizes = [n for n in sizes if n >= Settings().exact_below]
-    if variant and hnsw_sizes:
-        m, efc = variant
-        r["hnsw_variant"] = run_worker(
-            "hnsw_variant", timeout=3600, size=max(hnsw_sizes), m=m, ef_construction=efc
-        )
 
 
 def _profile(r: dict, choice: str) -> None:

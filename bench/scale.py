@@ -2,7 +2,8 @@
 
 Dense: synthetic vectors blended from real python-doc chunk and sentence vectors
 (``bench.synthetic``) go through the core's ``VectorStore.build`` (exact below
-``Settings.exact_below``, HNSW above) and ``search``. Queries are real: ~8-word snippets of
+``Settings.exact_below``, HNSW above, with the product's HNSW parameters; ``RAG_HNSW_*``
+variables try others) and ``search``. Queries are real: ~8-word snippets of
 python-doc chunks, encoded by the ONNX encoder. Recall@10 compares the store's top 10 with brute
 force; epsilon-recall also counts results within 0.01 cosine of the true 10th (near-ties).
 
@@ -33,6 +34,7 @@ from bench.synthetic import (
 CHUNK_TEXTS = DATA / "pydoc_chunks.json"  # rows {text, meta}, written by the python-doc ingest
 REAL_VECTORS = DATA / "pydoc_vectors.npy"  # chunk + sentence vectors of the python-doc build
 QUERIES = 200
+EF_SWEEP = (128, 256, 384, 512)  # efSearch values tried on the same HNSW graph
 EPS = 0.01  # cosine slack for epsilon-recall: a miss this close to the 10th best is a near-tie
 
 
@@ -73,7 +75,7 @@ def run(size: int, lexical_size: int) -> dict:
     from rag.settings import Settings
     from rag.vectors import VectorStore
 
-    settings = Settings()
+    settings = Settings.from_env()  # the defaults, unless RAG_* variables say otherwise
     texts, centres, real, encoder, queries, query_vectors = _inputs()
     out: dict = {"size": size, "real_centres": real, "centres": len(centres)}
 
@@ -92,7 +94,7 @@ def run(size: int, lexical_size: int) -> dict:
         out["hnsw"] = {
             "M": settings.hnsw_m,
             "efSearch": settings.hnsw_ef_search,
-            "efConstruction": max(40, settings.hnsw_m * 2),  # as rag.vectors sets it
+            "efConstruction": settings.hnsw_ef_construction,
         }
         # The store exposes efSearch only through Settings at build time; the sweep reaches
         # into its FAISS index to try other values on the same graph.
@@ -126,36 +128,11 @@ def run(size: int, lexical_size: int) -> dict:
     return out
 
 
-def variant(size: int, m: int, ef_construction: int) -> dict:
-    """The same vectors and queries in a plain FAISS HNSW with other build parameters.
-
-    For choosing ``M`` / ``efConstruction``: the core derives efConstruction from M
-    (``max(40, 2 * M)``), so another value can only be measured outside its store.
-    """
-    import faiss
-
-    _, centres, _, _, _, query_vectors = _inputs()
-    vectors = clustered_vectors(size, centres)
-    truth, truth_scores = exact_top_k(vectors, query_vectors, 10)
-    index = faiss.IndexHNSWFlat(vectors.shape[1], m, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = ef_construction
-    started = time.perf_counter()
-    index.add(vectors)
-    build_s = time.perf_counter() - started
-    return {
-        "size": size,
-        "M": m,
-        "efConstruction": ef_construction,
-        "build_s": round(build_s, 1),
-        "ef_sweep": ef_sweep(index, query_vectors, truth, truth_scores),
-        "peak_rss_mb": peak_rss_mb(),
-    }
-
-
 def numpy_exact(vectors: np.ndarray, queries: np.ndarray) -> dict:
     """Exact top-10 by one BLAS matrix-vector product per query: the flat store's alternative.
 
-    FAISS's flat index scans single queries on one thread; numpy's BLAS uses both cores.
+    The store scans a single query on one thread (see ``VectorStore.search``); numpy's BLAS
+    uses both cores, which is faster on idle cores and slower on busy ones.
     """
     times = []
     for v in queries:
@@ -185,7 +162,7 @@ def ef_sweep(index, queries: np.ndarray, truth: np.ndarray, truth_scores: np.nda
     """Recall@10 and latency of a FAISS HNSW index per ``efSearch``; restores it after."""
     default = index.hnsw.efSearch
     rows = []
-    for ef in (64, 128, 256, 512):
+    for ef in EF_SWEEP:
         index.hnsw.efSearch = ef
         latency, recall, within = _dense_pass(
             lambda v, k: index.search(v[None, :], k), queries, truth, truth_scores

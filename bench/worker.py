@@ -32,6 +32,12 @@ def _reindex(corpus: str, workdir: str, index_from: str | None = None) -> dict:
     return reindex(Path(corpus), Path(workdir), Path(index_from) if index_from else None)
 
 
+def _reopen(corpus: str, index_dir: str) -> dict:
+    from bench.indexing import reopen_at_scale
+
+    return reopen_at_scale(Path(corpus), Path(index_dir))
+
+
 def _answer(corpus: str, index_dir: str) -> dict:
     from bench.latency import answer_latency
 
@@ -53,12 +59,6 @@ def _scale(size: int, lexical_size: int) -> dict:
     from bench.scale import run
 
     return run(size, lexical_size)
-
-
-def _variant(size: int, m: int, ef_construction: int) -> dict:
-    from bench.scale import variant
-
-    return variant(size, m, ef_construction)
 
 
 def _peer_build(texts_file: str, store_dir: str) -> dict:
@@ -92,10 +92,10 @@ def _export() -> dict:
 JOBS = {
     "build": _build,
     "reindex": _reindex,
+    "reopen": _reopen,
     "answer": _answer,
     "ingest": _ingest,
     "scale": _scale,
-    "hnsw_variant": _variant,
     "peer_build": _peer_build,
     "peer_query": _peer_query,
     "profile": _profile,

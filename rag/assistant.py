@@ -79,7 +79,7 @@ class Assistant:
         settings = settings or Settings.from_env()
         corpus = Path(corpus)
         root = Path(index_dir) if index_dir else default_index_dir(corpus)
-        docs = load_folder(corpus)
+        docs = load_folder(corpus, text_cache=root / "text-cache")  # HTML parsed once per content
         made: list[Encoder] = []
 
         def factory() -> Encoder:

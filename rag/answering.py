@@ -141,14 +141,9 @@ class Answerer:
         self._source_names = {
             d.doc_id: source_names(d.meta.publisher, d.meta.author) for d in index.documents
         }
-        self._authors = {c.author for c in index.chunks if c.author and c.kind != "article"}
-        self._chunk_of: dict[int, int] = {}  # sentence id -> first chunk holding it
-        for chunk_id, ids in enumerate(index.chunk_sentences):
-            for sid in ids:
-                self._chunk_of.setdefault(sid, chunk_id)
 
     def profile(self, question: str) -> Profile:
-        p = profile(question, self._source_names, self._authors)
+        p = profile(question, self._source_names, self.index.chunks_by_author.keys())
         return replace(p, terms=tuple(correct_tokens(list(p.terms), self.index.lexical.df)))
 
     def candidates(self, retrieved: Retrieved, prof: Profile, said: str = "") -> list[Candidate]:
@@ -309,12 +304,12 @@ class Answerer:
         ]
 
     def _chunk_sentences(self, sid: int) -> tuple[int, ...]:
-        return self.index.chunk_sentences[self._chunk_of[sid]]
+        return self.index.chunk_sentences[self.index.sentence_chunks[sid][0]]
 
     def citation(self, n: int, cand: Candidate) -> Citation:
         doc_id, span = self.index.sentences[cand.sentence_id]
         doc = self.index.by_id[doc_id]
-        chunk = self.index.chunks[self._chunk_of[cand.sentence_id]]
+        chunk = self.index.chunks[self.index.sentence_chunks[cand.sentence_id][0]]
         return Citation(
             n=n,
             doc_id=doc_id,
@@ -354,7 +349,9 @@ class Answerer:
         ``said`` is the previous answer's text: in a follow-up its quotes step back.
         """
         threshold = self.settings.abstain_threshold if threshold is None else threshold
-        prof = self.profile(question)
+        # Retrieval profiled the query; when it is the question as typed, that profile serves.
+        prof = retrieved.profile if retrieved.profile and query == question else None
+        prof = prof or self.profile(question)
         ranked = self.candidates(retrieved, prof, normalise(said))
         if not ranked:
             return Answer(_NOTHING, (), True, query, question)

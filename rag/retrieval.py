@@ -33,6 +33,7 @@ class Retrieved:
     hits: tuple[Hit, ...]
     query_vector: np.ndarray  # (dim,) float32
     tokens: tuple[str, ...]
+    profile: Profile | None = None  # the query's, when retrieval was given one
 
 
 def rrf(rankings: list[tuple[list[int], float]], rrf_k: int) -> list[tuple[int, float]]:
@@ -88,7 +89,7 @@ class Retriever:
         if scope:  # the named source's words first: stable, so each part keeps its fused order
             fused = [f for f in fused if f[0] in scope] + [f for f in fused if f[0] not in scope]
         hits = tuple(self._hit(cid, score) for cid, score in fused[:n])
-        return Retrieved(hits=hits, query_vector=vector, tokens=tokens)
+        return Retrieved(hits=hits, query_vector=vector, tokens=tokens, profile=profile)
 
     def _by_sentence(self, vector: np.ndarray, n: int) -> list[int]:
         # Three sentences per wanted chunk: neighbours often share a chunk.

@@ -31,6 +31,7 @@ from rag.records import Answer, Citation
 from rag.retrieval import Retrieved
 from rag.segments import normalise
 from rag.settings import Settings
+from rag.titles import holds_titled_name
 
 TOP_CHUNKS = 6  # chunks whose sentences compete to be quoted
 LEX_WEIGHT = 0.5  # weight of question-term coverage against cosine when ranking sentences
@@ -42,13 +43,18 @@ TYPE_MISS = 0.5  # confidence lost when the quotes lack the kind of answer asked
 # Confidence lost in proportion to the share of question terms that the corpus never uses and
 # no quoted word means: "population" in "What is the population of Damascus?" is half of it.
 UNKNOWN_SHARE = 0.6
+# A name, date or number question asks one fact about the relation its words state; when one
+# of those words is absent from the corpus, that fact is unlikely to be in it ("Who succeeded...").
+TYPED_UNKNOWN = 0.2
 SYNONYM = 0.6  # word cosine at which a quoted word stands for a missing question term
 JOIN_MARGIN = 0.12  # how close to the lead a sentence must score to join it
 SHORT_QUOTE = 120  # a lead quote shorter than this brings the next sentences of its chunk
-SAID_PENALTY = 0.3  # a follow-up wants something new: the previous answer's quotes step back
+SAID_PENALTY = 0.5  # a follow-up wants something new: the previous answer's first quote steps back
 RARE_SHARE = 0.05  # a name in at most this share of chunks (or 3) can answer "who"
 PROPER_SHARE = 0.9  # a word capitalised in at least this share of its uses is a name
 # Sentences that lean on the one before them ("He also said...") bring it along for context.
+# Capitalised words in a row, allowing "of", "for", "and", "the" between them.
+_CAPITAL_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|for|and|the)\s+)?[A-Z][\w’'-]*)+")
 _LEANS_BACK = re.compile(
     r"^(he|she|it|they|this|that|these|those|such|but|however|moreover)\b", re.I
 )
@@ -88,6 +94,42 @@ def coverage(question_tokens: list[str], text_tokens: set[str], idf) -> float:
         return 1.0
     total = sum(idf(t) for t in question_tokens)
     return sum(idf(t) for t in question_tokens if holds(t, text_tokens)) / max(total, 1e-9)
+
+
+def acronyms(text: str) -> set[str]:
+    """Initials (3 letters or more) of runs of capitalised words, so "IMF" finds its long form.
+
+    Example:
+        >>> "imf" in acronyms("The International Monetary Fund said")
+        True
+    """
+    out: set[str] = set()
+    for run in _CAPITAL_RUN.finditer(text):
+        letters = "".join(w[0] for w in run.group().split() if w[0].isupper()).lower()
+        for i in range(len(letters)):
+            for j in range(i + 3, len(letters) + 1):
+                out.add(letters[i:j])
+    return out
+
+
+def spelled_out(question: str, text: str) -> set[str]:
+    """Tokens of question words whose initials are part of an acronym in ``text``.
+
+    Example:
+        >>> sorted(spelled_out("Which Security Council resolution?", "It implements UNSCR 2254."))
+        ['council', 'resolution', 'security']
+    """
+    caps = [w.lower() for w in re.findall(r"\b[A-Z]{3,}\b", text)]
+    if not caps:
+        return set()
+    words = re.findall(r"[A-Za-z][\w’'-]*", question)
+    out: set[str] = set()
+    for i in range(len(words)):
+        for j in range(i + 2, min(i + 6, len(words)) + 1):
+            letters = "".join(w[0] for w in words[i:j]).lower()
+            if any(letters in c for c in caps):
+                out |= {t for w in words[i:j] for t in tokenize(w)}
+    return out
 
 
 def correct_tokens(tokens: list[str], vocabulary: dict[str, int]) -> list[str]:
@@ -233,8 +275,8 @@ class Answerer:
         # "Who said...?" is answered by whose words the quote is, named in the framing.
         if any(self._holds(prof, c.sentence_id) for c in chosen):
             return True
-        if prof.answer_type != "name":
-            return False
+        if prof.answer_type != "name" or prof.titles:
+            return False  # a publisher holds no office: "who is the envoy" needs a named holder
         cites = [self.citation(0, c) for c in chosen]
         names = {c.author for c in cites} | {c.publisher for c in cites if c.kind == "article"}
         return any(set(tokenize(n)) - prof.question_tokens for n in names if n)
@@ -247,6 +289,9 @@ class Answerer:
         text = self._text(sid)
         if prof.answer_type == "number" and prof.measure:
             return holds_measure(text, prof.measure, prof.focus)
+        if prof.answer_type == "name" and prof.titles:
+            previous = self._text(sid - 1) if self._same_doc(sid - 1, sid) else ""
+            return holds_titled_name(text, previous, prof.titles, list(prof.words), self._is_name)
         return holds_answer_type(prof.answer_type, text, prof.question_tokens, self._is_name)
 
     def _with_context(self, chosen: list[Candidate]) -> list[Candidate]:
@@ -280,7 +325,12 @@ class Answerer:
         """
         df = self.index.lexical.df
         quoted = set(tokenize(quoted_text))
-        missing = [t for t in prof.terms if t not in df and not holds(t, quoted)]
+        initials = acronyms(quoted_text) | spelled_out(question, quoted_text)
+        missing = [
+            t
+            for t in prof.terms
+            if t not in df and not holds(t, quoted) and t not in initials and t != prof.category
+        ]
         if not missing or self._encode is None:
             return missing
         words = [w for w in dict.fromkeys(re.findall(r"[^\W\d_]{3,}", quoted_text.lower()))]
@@ -352,7 +402,9 @@ class Answerer:
         # Retrieval profiled the query; when it is the question as typed, that profile serves.
         prof = retrieved.profile if retrieved.profile and query == question else None
         prof = prof or self.profile(question)
-        ranked = self.candidates(retrieved, prof, normalise(said))
+        # Only the previous answer's first quote steps back: the others may be what "else" wants.
+        first = re.search(r"“(.*?)” \[\d+\]", said)
+        ranked = self.candidates(retrieved, prof, normalise(first.group(1)) if first else "")
         if not ranked:
             return Answer(_NOTHING, (), True, query, question)
         chosen = self.select(ranked, prof)
@@ -363,6 +415,8 @@ class Answerer:
         )
         unknown = len(self.unknown_terms(question, prof, quoted_text))
         confidence -= UNKNOWN_SHARE * unknown / max(len(prof.terms), 1)
+        if unknown and prof.answer_type:
+            confidence -= TYPED_UNKNOWN
         if prof.answer_type and not self._answers_type(chosen, prof):
             confidence -= TYPE_MISS
         if confidence < threshold:

@@ -45,8 +45,30 @@ IRREGULAR = {
 }  # fmt: skip
 
 
+# British spellings mapped to American ones, so "defence" meets "defense" and "neighbourhood"
+# meets "neighborhood": the corpus mixes both, and so do its readers.
+_SPELLINGS = (
+    (re.compile(r"(?<=\w{3})our(hood|s|ed|ing|ite|ites|able)?$"), r"or\1"),
+    (re.compile(r"(?<=\w{3})is(e|ed|es|ing|ation|ations)$"), r"iz\1"),
+    (re.compile(r"(?<=\w{3})ence(s)?$"), r"ense\1"),
+    (re.compile(r"(?<=\w{3})tre(s)?$"), r"ter\1"),
+)
+
+
+def american(word: str) -> str:
+    """A word in American spelling.
+
+    Example:
+        >>> [american(w) for w in ("defence", "neighbourhood", "normalisation", "centre")]
+        ['defense', 'neighborhood', 'normalization', 'center']
+    """
+    for pattern, repl in _SPELLINGS:
+        word = pattern.sub(repl, word)
+    return word
+
+
 def stem(word: str) -> str:
-    """A light English suffix stemmer with common irregular verbs.
+    """A light English suffix stemmer with common irregular verbs and one spelling.
 
     Example:
         >>> [stem(w) for w in ("sanctioned", "sanctions", "rebuilding", "carried", "went")]
@@ -54,6 +76,7 @@ def stem(word: str) -> str:
     """
     if word in IRREGULAR:
         return IRREGULAR[word]
+    word = american(word)
     if len(word) <= 4 or not word.isalpha() or word.endswith("ss"):
         return word  # "class" stays "class", as "classes" and "classed" become
     for suffix, repl in (

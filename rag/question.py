@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from rag.lexical import tokenize
 from rag.segments import normalise
+from rag.titles import TITLES, asked_titles
 
 _FRAME = frozenset(
     tokenize(
@@ -30,7 +31,10 @@ _FRAME = frozenset(
         # words that frame a question rather than name its content
         "name named date time number kind type way idea role happened happen else done apart "
         "instead first often per whose exactly ever still now detail details specific "
-        "mentioned called call refer refers"
+        "mentioned called call refer refers cite cites cited quote quotes quoted "
+        # hedges and intensifiers: "who can ultimately lead..." asks no more than "who can lead"
+        "ultimately finally actually really currently recently mainly mostly specifically "
+        "basically eventually apparently reportedly allegedly exactly"
     )
 )
 # "members" alone may be a council's; "comment" alone may be an official's "no comment".
@@ -49,10 +53,12 @@ _DATE_Q = re.compile(
 )
 _NAME_Q = re.compile(
     r"^\W*(who|whom|whose)\b|\bwho('s| is| was| were| are)?\b|\bname of\b|\bwhat is the name\b|"
-    r"\bwhich (organi[sz]ation|agency|group|charity|country|countries|person|official|"
+    r"\bwhich (?:[a-z]+ ){0,2}(organi[sz]ation|agency|group|charity|country|countries|person|"
+    r"official|"
     r"member|ngo|city|cities|body|minister|general|newspaper|outlet)\b",
     re.I,
 )
+_CATEGORY = re.compile(r"\b[Ww](?:hich|hat)\s+(?:[A-Z][\w.]*\s+){0,2}([a-z]{3,})\b")
 _HOW = re.compile(r"\bhow (?P<how>many|much|long|old)\b(?P<rest>[^?,.;]*)", re.I)
 _AUXILIARIES = frozenset(
     "is are was were be been do does did has have had will would can could should may might "
@@ -77,14 +83,6 @@ _DATE = re.compile(
     re.I,
 )
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z’'-]{2,}")
-# Capitalised words that name an office, not who holds it: "Defence Minister" answers no "who".
-TITLES = frozenset(
-    "minister ministers president vice prime secretary general gen chairman chairwoman chair "
-    "spokesperson spokesman spokeswoman director ambassador envoy representative special chief "
-    "head commander king queen prince deputy foreign defence defense interior finance state "
-    "senator governor mayor mr mrs ms dr sir lord marine army navy advisor adviser national "
-    "security council officials official leader supreme counterpart".split()
-)
 _WORD = re.compile(r"\b[A-Za-z][a-zA-Z’'-]*")
 _OPENS = re.compile(r"[“\"(:\u2018]\s*$")
 
@@ -101,6 +99,9 @@ class Profile:
     question_tokens: frozenset[str]
     measure: str | None = None  # for numbers: "count", "amount", "duration", "age" or None
     focus: tuple[str, ...] = ()  # what is counted: "refugee" in "how many Syrian refugees"
+    titles: tuple[str, ...] = ()  # for names: the office asked about ("foreign", "minister")
+    words: tuple[str, ...] = ()  # the question's words as typed
+    category: str | None = None  # what "which X" asks for: "body" in "Which UN body..."
 
 
 def answer_type(question: str) -> str | None:
@@ -117,6 +118,19 @@ def answer_type(question: str) -> str | None:
     if _NAME_Q.search(question):
         return "name"
     return None
+
+
+def category_of(question: str) -> str | None:
+    """The token of the noun a "which/what X" question asks for; the answer names one, often
+    without the noun itself ("UNDP" answers "Which UN body...").
+
+    Example:
+        >>> category_of("Which UN body coordinated the review?"), category_of("What is it?")
+        ('body', None)
+    """
+    m = _CATEGORY.search(question)
+    tokens = tokenize(m.group(1)) if m else []
+    return tokens[0] if tokens else None
 
 
 def measure_of(question: str) -> tuple[str | None, tuple[str, ...]]:
@@ -237,15 +251,19 @@ def profile(question: str, sources: dict[str, list[str]], authors: Iterable[str]
     tokens = tokenize(question)
     measure, focus = measure_of(question)
     terms = tuple(t for t in dict.fromkeys(tokens) if t not in _FRAME and t not in named_tokens)
+    kind = answer_type(question)
     return Profile(
         terms=terms,
-        answer_type=answer_type(question),
+        answer_type=kind,
         sources=named_sources,
         authors=named_authors,
         wants_forum=bool(_FORUM.search(question)) or bool(named_authors),
         question_tokens=frozenset(tokens),
         measure=measure,
         focus=focus,
+        titles=asked_titles(question) if kind == "name" else (),
+        words=tuple(_WORD.findall(question)),
+        category=category_of(question),
     )
 
 

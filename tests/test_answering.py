@@ -12,6 +12,7 @@ import pytest
 from conftest import assert_citations_verify
 
 from rag import Assistant, Settings
+from rag.answering import acronyms, spelled_out
 
 QUESTIONS = [
     "Who sent the letter to Dunford?",
@@ -127,3 +128,40 @@ def test_a_who_question_lands_on_the_name_not_the_title(assistant):
     answer = assistant.ask("Which Syrian official is the regime's Defense Minister?")
     assert not answer.abstained
     assert any("Ali Abdullah Ayoub" in c.quote for c in answer.citations)
+
+
+def test_acronyms_and_their_long_forms_meet():
+    assert "imf" in acronyms("The International Monetary Fund estimates the cost")
+    assert "iom" in acronyms("the International Organization for Migration (IOM)")
+    assert spelled_out("Which Security Council resolution?", "UNSCR 2254") == {
+        "security",
+        "council",
+        "resolution",
+    }
+    assert not spelled_out("Which Security Council resolution?", "resolution 2254")
+
+
+@pytest.mark.slow
+def test_an_acronym_follow_up_finds_the_long_form(assistant):
+    # The corpus writes "International Monetary Fund", never "IMF".
+    chat = assistant.chat()
+    chat.ask("What does the UN estimate rebuilding Syria will cost?")
+    answer = chat.ask("What about the IMF?")
+    assert not answer.abstained
+    assert any("International Monetary Fund" in c.quote for c in answer.citations)
+
+
+@pytest.mark.slow
+def test_a_who_question_about_a_relation_the_corpus_never_states_abstains(assistant):
+    # Dunford and his post are in the corpus; who came after him is not ("replaced" never is).
+    answer = assistant.ask("Who replaced General Dunford as chairman of the Joint Chiefs?")
+    assert answer.abstained
+
+
+@pytest.mark.slow
+def test_a_follow_up_moves_past_the_quote_already_given(assistant):
+    chat = assistant.chat()
+    first = chat.ask("Who sent the letter to General Dunford?")
+    second = chat.ask("What did he propose?")
+    assert not second.abstained
+    assert second.citations[0].quote != first.citations[0].quote

@@ -83,3 +83,10 @@ def test_save_and_load_give_the_same_results(lexical, tmp_path):
         b, sb = loaded.search(tokenize(q), 3)
         assert a.tolist() == b.tolist() and np.allclose(sa, sb)
     assert loaded.df == lexical.df
+
+
+def test_british_and_american_spellings_meet():
+    assert tokenize("the defence of the neighbourhood centre") == tokenize(
+        "the defense of the neighborhood center"
+    )
+    assert tokenize("normalisation organised") == tokenize("normalization organized")

@@ -180,6 +180,7 @@ class Answerer:
         self._encode = encode  # texts -> (n, dim) vectors; None disables the synonym check
         self._word_vectors: dict[str, np.ndarray] = {}
         self._tokens: dict[int, frozenset[str]] = {}  # sentence id -> its tokens, memoised
+        self._vocabularies: dict[tuple[int, ...], frozenset[str]] = {}  # scope -> its tokens
         self._source_names = {
             d.doc_id: source_names(d.meta.publisher, d.meta.author) for d in index.documents
         }
@@ -321,9 +322,10 @@ class Answerer:
         """Question terms the corpus never uses and that no quoted word means (by word vectors).
 
         "population" in "What is the population of Damascus?" is such a term; "envoy" is not
-        when the quote says "Special Representative".
+        when the quote says "Special Representative". A question that names a source asks what
+        that source said: "China" is unknown to an op-ed that never mentions China.
         """
-        df = self.index.lexical.df
+        df = self._scope_vocabulary(prof) or self.index.lexical.df
         quoted = set(tokenize(quoted_text))
         initials = acronyms(quoted_text) | spelled_out(question, quoted_text)
         missing = [
@@ -352,6 +354,18 @@ class Answerer:
             for t in missing
             if float((table @ self._word_vectors[surface.get(t, t)]).max()) < SYNONYM
         ]
+
+    def _scope_vocabulary(self, prof: Profile) -> frozenset[str]:
+        """The tokens of the documents and forum members a question names ("" if none)."""
+        idx = self.index
+        scope = [c for d in sorted(prof.sources) for c in idx.chunks_by_doc.get(d, ())]
+        scope += [c for a in sorted(prof.authors) for c in idx.chunks_by_author.get(a, ())]
+        key = tuple(scope)
+        if key not in self._vocabularies:
+            self._vocabularies[key] = frozenset(
+                t for c in scope for t in tokenize(idx.chunks[c].text)
+            )
+        return self._vocabularies[key]
 
     def _chunk_sentences(self, sid: int) -> tuple[int, ...]:
         return self.index.chunk_sentences[self.index.sentence_chunks[sid][0]]
@@ -393,15 +407,20 @@ class Answerer:
         retrieved: Retrieved,
         threshold: float | None = None,
         said: str = "",
+        given: str = "",
     ) -> Answer:
         """Quote the sentences that answer ``question`` (searched as ``query``), or abstain.
 
-        ``said`` is the previous answer's text: in a follow-up its quotes step back.
+        ``said`` is the previous answer's text: in a follow-up its quotes step back. ``given``
+        is what a follow-up's pronoun stood for: its words need not be in the answer.
         """
         threshold = self.settings.abstain_threshold if threshold is None else threshold
         # Retrieval profiled the query; when it is the question as typed, that profile serves.
         prof = retrieved.profile if retrieved.profile and query == question else None
         prof = prof or self.profile(question)
+        if given:
+            known = set(tokenize(given))
+            prof = replace(prof, terms=tuple(t for t in prof.terms if t not in known))
         # Only the previous answer's first quote steps back: the others may be what "else" wants.
         first = re.search(r"“(.*?)” \[\d+\]", said)
         ranked = self.candidates(retrieved, prof, normalise(first.group(1)) if first else "")

@@ -19,7 +19,15 @@ from pathlib import Path
 import numpy as np
 
 from rag.answering import Answerer
-from rag.conversation import Chat, as_turns, context_terms, needs_context, standalone
+from rag.conversation import (
+    Chat,
+    as_turns,
+    context_terms,
+    needs_context,
+    resolve,
+    spoken_by,
+    standalone,
+)
 from rag.documents import load_folder
 from rag.embedding import Encoder, load_encoder
 from rag.index import Index, open_index
@@ -170,7 +178,11 @@ class Assistant:
         turns = as_turns(history)[-self.settings.history_turns :]
         query = standalone(text, turns)
         said = turns[-1].answer_text if turns and query != text else ""
-        answer = self._answer(text, query, k, abstain_threshold, said)
+        # Answering weighs the question with its pronoun resolved ("How old is Hatami?"); the
+        # antecedent is context, not a word the answer must repeat.
+        asked = resolve(text, turns) if said else text
+        given = spoken_by(text, turns) if asked != text else ""
+        answer = self._answer(asked, query, k, abstain_threshold, said, given)
         if answer.abstained and turns and query == text and not needs_context(text):
             # A weak first retrieval may still be a follow-up: try once with the context.
             retry_query = f"{text} ({' '.join(context_terms(turns[-1]))})"
@@ -191,10 +203,16 @@ class Assistant:
         )
 
     def _answer(
-        self, text: str, query: str, k: int | None, threshold: float | None, said: str = ""
+        self,
+        text: str,
+        query: str,
+        k: int | None,
+        threshold: float | None,
+        said: str = "",
+        given: str = "",
     ) -> Answer:
         retrieved = self._retrieve(query, k)
-        return self._answerer.answer(text, query, retrieved, threshold, said)
+        return self._answerer.answer(text, query, retrieved, threshold, said, given)
 
     def _retrieve(self, query: str, k: int | None) -> Retrieved:
         # The query's profile gives BM25 its content terms and the scope of a named source.

@@ -4,8 +4,15 @@ A follow-up is rewritten only when it needs it: it leans on the conversation (a 
 "what about...", a bare fragment). The rewrite keeps the user's words and appends the earlier
 turn's key terms and the names its answer quoted, e.g. "What did he propose?" after a question
 about a letter to Dunford becomes "What did he propose? (letter Dunford; Valery Gerasimov)".
-The rewritten query is shown to the user. Left out: a generative rewriter (none can be
-downloaded here); coreference is resolved by context terms, not by naming the antecedent.
+The rewritten query is shown to the user.
+
+A personal pronoun is replaced by whom it most likely means (``resolve``): the person a
+"who is Rami Makhlouf" turn asked about; the source an "according to Hargreaves" turn named;
+the person a "who/which member" turn's answer gave (the forum member or author quoted for
+"who said", else the first full name in the quote); else the office the turn asked about
+("the IOM spokesperson"). So "What's his name?" after "What did the IOM spokesperson say?"
+asks for the spokesperson's name, and abstains when no quote names them.
+Left out: a generative rewriter (none can be downloaded here); these are surface rules.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from collections.abc import Callable, Sequence
 
 from rag.lexical import STOPWORDS
 from rag.records import Answer, Turn
+from rag.titles import is_title
 
 _REFERS_BACK = frozenset(
     "he him his she her hers it its they them their theirs that this those these there then "
@@ -24,6 +32,17 @@ _OPENERS = re.compile(r"^\s*(and|also|what about|how about|so|then|but)\b", re.I
 _NAME = re.compile(r"\b(?:[A-Z][\w.'’-]+(?:\s+(?:al-|de\s)?[A-Z][\w.'’-]+)*)")
 _NUMBER = re.compile(r"\$?\d[\d,.]*(?:\s(?:billion|million|thousand))?")
 MAX_CONTEXT_TERMS = 8
+_PRONOUN = re.compile(r"\b(he|him|she|they|them|his|their|her)\b", re.IGNORECASE)
+_POSSESSIVE = frozenset({"his", "their", "her"})
+_SUBJECT = frozenset({"he", "she", "they"})
+_WHO_IS_NAME = re.compile(r"^\W*who\s+(?:is|was)\s+(?!the\b|a\b|an\b)([\w .'’-]+?)\W*$", re.I)
+_WHO_PERSON = re.compile(
+    r"^\W*(who|whom)\b|\bwhich\s+(?:\w+\s+)?(member|person|official|commenter|poster|"
+    r"reader|user|author|writer|minister|general)\b",
+    re.IGNORECASE,
+)
+_SAID = re.compile(r"\b(wrote|write|writes|said|say|says|argued|argue|claimed|thinks?)\b", re.I)
+_NAMED_SOURCE = re.compile(r"\baccording to ([A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)")
 
 
 def needs_context(question: str) -> bool:
@@ -57,14 +76,123 @@ def context_terms(turn: Turn) -> list[str]:
     return terms[: MAX_CONTEXT_TERMS * 2]
 
 
+def speaker_of(answer_text: str) -> str | None:
+    """The person an answer quotes first, from its framing line ("Forum member X:").
+
+    Example:
+        >>> speaker_of("Forum member Thaidream:"), speaker_of("Fox News:")
+        ('Thaidream', None)
+    """
+    first = answer_text.split("\n", 1)[0].strip()
+    if not first.endswith(":") or first.startswith("“"):
+        return None
+    who = first[:-1]
+    if who.lower().startswith("forum member "):
+        return who[len("forum member ") :]
+    if "(" in who:  # "Author (Publisher)": the author is a person
+        return who.split("(", 1)[0].strip()
+    return None  # a publisher alone ("Fox News") is no "he"
+
+
+def named_in_quote(turn: Turn) -> str | None:
+    """The full name (two capitalised words or more) in the answer's first quote that the
+    question did not use: "Valery Gerasimov" for "Who sent the letter?". For "which think
+    tank...", the name the word "think" follows most closely ("the Syria Institute, an
+    independent think tank")."""
+    quote = re.search(r"“(.*?)” \[\d+\]", turn.answer_text)
+    if not quote:
+        return None
+    text = quote.group(1)
+    asked = {w.lower() for w in re.findall(r"[\w'’-]+", turn.question)}
+    category = re.search(r"\bwhich\s+([a-z]+)", turn.question, re.IGNORECASE)
+    found: list[tuple[int, str]] = []
+    for m in _NAME.finditer(text):
+        words = m.group().strip(".").split()
+        names = [w for w in words if not is_title(w)]
+        if m.start() == 0 or len(names) < 2 or any(w.lower() in asked for w in names):
+            continue
+        after = text[m.end() :].lower().find(category.group(1).lower()) if category else -1
+        found.append((after if after >= 0 else len(text) + m.start(), " ".join(words)))
+    return min(found)[1] if found else None
+
+
+def office_asked(question: str) -> str | None:
+    """The office a question names, with the capitalised words before it.
+
+    Example:
+        >>> office_asked("What did the IOM spokesperson say?")
+        'the IOM spokesperson'
+    """
+    words = question.rstrip("?!. ").split()
+    for i, w in enumerate(words):
+        if w[:1].islower() and is_title(w):
+            start = i
+            while start > 0 and (words[start - 1][:1].isupper() or is_title(words[start - 1])):
+                start -= 1
+            return " ".join(["the", *words[start : i + 1]])
+    return None
+
+
+def antecedent(turn: Turn) -> str | None:
+    """Whom "he", "she" or "they" in the next question most likely means (see module doc)."""
+    q = turn.question.strip()
+    if m := _WHO_IS_NAME.match(q):
+        return m.group(1).strip()
+    if m := _NAMED_SOURCE.search(q):
+        return m.group(1)
+    if turn.answer_text and _WHO_PERSON.search(q):
+        speaker = speaker_of(turn.answer_text)
+        if speaker and (_SAID.search(q) or "member" in q.lower()):
+            return speaker
+        return named_in_quote(turn) or speaker
+    if turn.answer_text and re.match(r"\W*which\b", q, re.IGNORECASE):
+        return named_in_quote(turn) or office_asked(q)
+    return office_asked(q)
+
+
+def resolve(question: str, history: Sequence[Turn]) -> str:
+    """The question with a personal pronoun replaced by its antecedent, when one is found.
+
+    Example:
+        >>> resolve("How old is he?", [Turn("Who is Rami Makhlouf?", "Who is Rami Makhlouf?")])
+        'How old is Rami Makhlouf?'
+    """
+    if not history or not _PRONOUN.search(question):
+        return question
+    who = antecedent(history[-1])
+    if not who:
+        return question
+
+    def name(m: re.Match) -> str:
+        return f"{who}’s" if m.group().lower() in _POSSESSIVE else who
+
+    return _PRONOUN.sub(name, question, count=1)
+
+
+def spoken_by(question: str, history: Sequence[Turn]) -> str:
+    """The antecedent when the pronoun is the question's subject ("What did he propose?"),
+    else "": his proposal need not name him, but "Who funds them?" must name them.
+
+    Example:
+        >>> turn = Turn("Who is Rami Makhlouf?", "Who is Rami Makhlouf?")
+        >>> spoken_by("What did he build?", [turn]), spoken_by("Who funds him?", [turn])
+        ('Rami Makhlouf', '')
+    """
+    m = _PRONOUN.search(question)
+    if not history or not m or m.group().lower() not in _SUBJECT:
+        return ""
+    return antecedent(history[-1]) or ""
+
+
 def standalone(question: str, history: Sequence[Turn]) -> str:
     """The query to search: the question itself, or the question plus context from history."""
     if not history or not needs_context(question):
         return question
-    terms = [t for t in context_terms(history[-1]) if t.lower() not in question.lower()]
+    resolved = resolve(question, history)
+    terms = [t for t in context_terms(history[-1]) if t.lower() not in resolved.lower()]
     if not terms:
-        return question
-    return f"{question} ({' '.join(terms)})"
+        return resolved
+    return f"{resolved} ({' '.join(terms)})"
 
 
 def as_turns(history: Sequence[Turn | str] | None) -> list[Turn]:

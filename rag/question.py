@@ -53,6 +53,7 @@ _DATE_Q = re.compile(
 )
 _NAME_Q = re.compile(
     r"^\W*(who|whom|whose)\b|\bwho('s| is| was| were| are)?\b|\bname of\b|\bwhat is the name\b|"
+    r"\bnames?\W*$|"
     r"\bwhich (?:[a-z]+ ){0,2}(organi[sz]ation|agency|group|charity|country|countries|person|"
     r"official|"
     r"member|ngo|city|cities|body|minister|general|newspaper|outlet)\b",
@@ -82,6 +83,8 @@ _DATE = re.compile(
     r"\b(last|next|this) (week|month|year)\b|\b(yesterday|today|ago)\b",
     re.I,
 )
+DATE_REACH = 90  # characters either side of a date where a question word binds it
+_DATE_WORDS = frozenset(tokenize("date day year month time week"))
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z’'-]{2,}")
 _WORD = re.compile(r"\b[A-Za-z][a-zA-Z’'-]*")
 _OPENS = re.compile(r"[“\"(:\u2018]\s*$")
@@ -198,12 +201,21 @@ def holds_answer_type(
     if kind == "number":
         return any(m.group() not in question_tokens for m in _NUMBER.finditer(sentence.lower()))
     if kind == "date":
-        firsts = (tokenize(m.group())[:1] for m in _DATE.finditer(sentence))
-        return any(first and first[0] not in question_tokens for first in firsts)
+        return any(_bound_date(m, sentence, question_tokens) for m in _DATE.finditer(sentence))
     words = (m.group() for m in _CAPITALISED.finditer(sentence))
     return any(
         w.lower() not in TITLES and set(tokenize(w)) - question_tokens and is_name(w) for w in words
     )
+
+
+def _bound_date(m: re.Match, sentence: str, question_tokens: frozenset[str]) -> bool:
+    # A date the question does not state, with one of its words close by: "sent in a July 19
+    # letter" answers "when was the letter sent"; "a 2017 ceasefire" a sentence later does not.
+    first = tokenize(m.group())[:1]
+    if not first or first[0] in question_tokens:
+        return False
+    near = set(tokenize(sentence[max(0, m.start() - DATE_REACH) : m.end() + DATE_REACH]))
+    return bool((near - set(first)) & (question_tokens - _DATE_WORDS))
 
 
 def capital_shares(sentences: Iterable[str]) -> dict[str, float]:

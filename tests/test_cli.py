@@ -119,7 +119,7 @@ def test_chat_loop_reads_stdin_until_quit(monkeypatch, run):
     code, out, _ = run("chat")
     assert code == 0 and len(prompts) == 5
     assert out.count("Citations:") >= 1
-    assert "Searched for: What did he propose?" in out
+    assert "Searched for: What did Valery Gerasimov propose?" in out
     assert "(new conversation)" in out
 
 
@@ -143,7 +143,7 @@ def test_chat_subprocess_over_stdin(assistant):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Gerasimov" in out.stdout
-    assert "Searched for: What did he propose? (" in out.stdout
+    assert "Searched for: What did Valery Gerasimov propose? (" in out.stdout
     assert "Traceback" not in out.stderr
 
 

@@ -84,3 +84,13 @@ def test_profile_names_sources_and_forum_only_when_asked():
     assert profile("What did forum members say?", sources, set()).wants_forum
     assert not profile("Which council members voted?", sources, set()).wants_forum
     assert profile("What did bristolboy say?", sources, {"bristolboy"}).authors == {"bristolboy"}
+
+
+def test_a_date_answers_when_a_question_word_stands_near_it():
+    tokens = frozenset(tokenize("When was the letter sent?"))
+    assert holds_answer_type("date", "It was sent in a July 19 letter.", tokens)
+    far = (
+        "The letter asked the two armies to repurpose a hub that was designed and built by both "
+        "of them to monitor a fragile and often broken 2017 ceasefire in the south."
+    )
+    assert not holds_answer_type("date", far, tokens)

@@ -48,6 +48,7 @@ UNKNOWN_SHARE = 0.6
 TYPED_UNKNOWN = 0.2
 SYNONYM = 0.6  # word cosine at which a quoted word stands for a missing question term
 JOIN_MARGIN = 0.12  # how close to the lead a sentence must score to join it
+SURVEY_MARGIN = 0.4  # how close another member's view must score to join "what did members think"
 SHORT_QUOTE = 120  # a lead quote shorter than this brings the next sentences of its chunk
 SAID_PENALTY = 0.5  # a follow-up wants something new: the previous answer's first quote steps back
 RARE_SHARE = 0.05  # a name in at most this share of chunks (or 3) can answer "who"
@@ -258,7 +259,27 @@ class Answerer:
                 chosen.append(cand)
                 covered |= new_terms
                 texts.add(text)
+        if prof.wants_forum and not prof.authors and prof.answer_type is None:
+            chosen = self._voices(chosen, ranked)
         return self._with_context(self._with_answer(chosen, prof))
+
+    def _voices(self, chosen: list[Candidate], ranked: list[Candidate]) -> list[Candidate]:
+        # "What did forum members think about X?" asks for several views: the best sentence of
+        # each other member who wrote about it, while it scores near the lead.
+        authors = {self._author(c.sentence_id) for c in chosen}
+        floor = chosen[0].score - SURVEY_MARGIN
+        for cand in ranked[1:]:
+            if len(chosen) >= self.settings.max_quotes or cand.score < floor:
+                break
+            author = self._author(cand.sentence_id)
+            if author and author not in authors:
+                chosen.append(cand)
+                authors.add(author)
+        return chosen
+
+    def _author(self, sid: int) -> str | None:
+        chunk = self.index.chunks[self.index.sentence_chunks[sid][0]]
+        return chunk.author if chunk.kind == "post" else None
 
     def _with_answer(self, chosen: list[Candidate], prof: Profile) -> list[Candidate]:
         # "Who went to Damascus?" is often answered by the sentence after the one that matches
@@ -431,9 +452,7 @@ class Answerer:
         quoted = set(tokenize(quoted_text))
         # "Which drug..." is answered by "Captagon": the category word need not be quoted.
         wanted = [t for t in prof.terms if t != prof.category]
-        confidence = 0.5 * ranked[0].cosine + 0.5 * coverage(
-            wanted, quoted, self.index.lexical.idf
-        )
+        confidence = 0.5 * ranked[0].cosine + 0.5 * coverage(wanted, quoted, self.index.lexical.idf)
         unknown = len(self.unknown_terms(question, prof, quoted_text))
         confidence -= UNKNOWN_SHARE * unknown / max(len(prof.terms), 1)
         if unknown and prof.answer_type:

@@ -165,3 +165,11 @@ def test_a_follow_up_moves_past_the_quote_already_given(assistant):
     second = chat.ask("What did he propose?")
     assert not second.abstained
     assert second.citations[0].quote != first.citations[0].quote
+
+
+@pytest.mark.slow
+def test_what_members_think_quotes_several_members(assistant):
+    answer = assistant.ask("What did commenters say about the US role in Syria?")
+    members = {c.author for c in answer.citations if c.kind == "post"}
+    assert not answer.abstained and len(members) >= 2
+    assert_citations_verify(answer)

@@ -356,7 +356,7 @@ class Answerer:
         ]
         if not missing or self._encode is None:
             return missing
-        words = [w for w in dict.fromkeys(re.findall(r"[^\W\d_]{3,}", quoted_text.lower()))]
+        words = [w for w in dict.fromkeys(re.findall(r"[^\W\d_]{4,}", quoted_text.lower()))]
         words = [w for w in words if tokenize(w)]
         surface = {t: w for w in re.findall(r"[\w'’-]+", question.lower()) for t in tokenize(w)}
         need = [

@@ -8,6 +8,7 @@ kept as they are, so they still match themselves.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -67,6 +68,7 @@ def american(word: str) -> str:
     return word
 
 
+@functools.lru_cache(maxsize=200_000)  # words recur: each is stemmed once per process
 def stem(word: str) -> str:
     """A light English suffix stemmer with common irregular verbs and one spelling.
 

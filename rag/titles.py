@@ -18,6 +18,7 @@ surface rules over capitalised runs.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Callable
 
@@ -38,6 +39,7 @@ _APPOSITION = re.compile(r"\s*(,|\bis\b|\bwas\b|\bas\b)")  # "X, the chief of", 
 APPOSITION_WORDS = 8  # how far after a name its ", the chief of ..." may run
 
 
+@functools.lru_cache(maxsize=65_536)
 def key(word: str) -> str:
     """A word's comparison form: lower case, no possessive or full stop, one spelling.
 
@@ -50,6 +52,7 @@ def key(word: str) -> str:
     return w[:-4] + "ence" if w.endswith("ense") else w
 
 
+@functools.lru_cache(maxsize=65_536)
 def same_word(a: str, b: str) -> bool:
     """Equal keys, or the same stem of four letters or more: "iran"/"iranian", "chief"/"chiefs".
 

@@ -10,8 +10,9 @@ build's vectors are memory-mapped from its files, which are never rewritten in p
 ``builds/`` the folder may hold ``text-cache/``, the corpus's HTML text by content hash (see
 ``rag.text_cache``; ``load_folder(corpus, text_cache=root / "text-cache")``).
 
-Sentence vectors are computed here, once; a chunk's vector is the normalised mean of its
-sentences' vectors, so indexing encodes each piece of text once.
+Every sentence is embedded (answering quotes the best ones) and, with
+``Settings.embed_chunks``, every chunk too; otherwise a chunk's vector is the normalised mean of
+its sentences'. Both go to the encoder in one stream, each distinct text once.
 """
 
 from __future__ import annotations
@@ -287,11 +288,12 @@ def _build(root, docs, settings, encoder_factory, previous, progress) -> Index:
         row = reuse.get((sha_of[d], sp.start, sp.end))
         if row is not None:
             vectors[i] = row
-    if todo:
-        _encode_into(
-            vectors, todo, [text_of[d][sp.start : sp.end] for d, sp in sentences], encoder, progress
-        )
     chunk_vectors = np.zeros((len(chunks), dim), dtype=np.float32)
+    if todo or todo_chunks:  # sentences and chunks in one stream: a text is encoded once
+        texts = [text_of[d][sp.start : sp.end] for d, sp in (sentences[i] for i in todo)]
+        encoded = _encode(texts + [chunks[i].text for i in todo_chunks], encoder, progress)
+        vectors[todo] = encoded[: len(todo)]
+        chunk_vectors[todo_chunks] = encoded[len(todo) :]
     for i, c in enumerate(chunks):
         if settings.embed_chunks:
             row = reuse_chunks.get((sha_of[c.doc_id], c.start, c.end))
@@ -299,8 +301,6 @@ def _build(root, docs, settings, encoder_factory, previous, progress) -> Index:
             row = _mean(vectors[list(chunk_sentences[i])])
         if row is not None:
             chunk_vectors[i] = row
-    if todo_chunks:
-        _encode_into(chunk_vectors, todo_chunks, [c.text for c in chunks], encoder, progress)
     manifest = Manifest(
         **{**_key(settings, docs), "dim": dim},  # type: ignore[arg-type]
         chunks=len(chunks),
@@ -329,22 +329,31 @@ def _mean(rows: np.ndarray) -> np.ndarray:
     return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
-def _encode_into(vectors, todo, texts, encoder, progress) -> None:
-    # Batches of similar length waste no padding; a progress bar shows long work.
-    order = sorted(todo, key=lambda i: len(texts[i]))
-    step = 256
+def _encode(texts: list[str], encoder: Encoder, progress: bool) -> np.ndarray:
+    """(len(texts), dim) vectors, each distinct text encoded once.
+
+    Pages repeat themselves (python-doc: 12% of sentences and chunks are another's text, e.g. a
+    one-sentence chunk), and a text's vector does not depend on where it stands. Texts go to
+    the encoder shortest first, in calls of ``step``: a batch pads to its longest text.
+    """
+    unique = list(dict.fromkeys(texts))
+    row_of = {t: i for i, t in enumerate(unique)}
+    order = sorted(range(len(unique)), key=lambda i: len(unique[i]))
+    out = np.zeros((len(unique), encoder.dim), dtype=np.float32)
+    step = 2048  # large calls keep both cores busy; the bar moves once per call
     bar = None
     if progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(order), desc="embedding", unit="text")
+        bar = tqdm(total=len(texts), desc="embedding", unit="text")
     for at in range(0, len(order), step):
         ids = order[at : at + step]
-        vectors[ids] = encoder.encode([texts[i] for i in ids])
+        out[ids] = encoder.encode([unique[i] for i in ids])
         if bar is not None:
-            bar.update(len(ids))
+            bar.update(round(len(ids) * len(texts) / len(unique)))
     if bar is not None:
         bar.close()
+    return out[[row_of[t] for t in texts]]
 
 
 def _write(root: Path, index: Index) -> None:

@@ -49,13 +49,15 @@ class OnnxEncoder:
         max_batch_tokens: at most this many (padded) tokens per onnxruntime call. Attention
             scores grow with batch x length^2: 32 chunks of 256 tokens need ~100 MB and run
             ~1.5x slower on 2 cores than a few chunks at a time that stay in cache.
-        threads: onnxruntime intra-op threads.
+        threads: cores to use. A call that fits one batch (a query) runs on a session with this
+            many intra-op threads; a call of several batches runs ``threads`` batches at a time,
+            each on one thread of a second, single-threaded session (made on first use, ~80 MB):
+            no hand-offs between threads inside each operator, ~15% less CPU per text on 2 cores.
     """
 
     def __init__(
         self, folder: Path, batch_size: int = 32, max_batch_tokens: int = 512, threads: int = 2
     ) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         meta = json.loads((folder / META).read_text())
@@ -65,12 +67,21 @@ class OnnxEncoder:
         self.pooling: str = meta["pooling"]
         self.batch_size = max(1, batch_size)
         self.max_batch_tokens = max_batch_tokens
+        self.threads = max(1, threads)
         self.calls = 0  # how many times encode() ran, like TorchEncoder
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         # tokenizer.json ships with padding to 128 and truncation at 128; sentence-transformers
         # truncates at max_seq_length instead and pads per batch, which we do by hand below.
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(max_length=self.max_seq_length)
+        self._model_path = str(folder / "model.onnx")
+        self._session = self._new_session(self.threads)
+        self._bulk_session = None  # single-threaded, for calls of several batches
+        self._inputs = {i.name for i in self._session.get_inputs()}
+
+    def _new_session(self, threads: int):
+        import onnxruntime as ort
+
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
@@ -78,10 +89,7 @@ class OnnxEncoder:
         # Idle workers sleep instead of spinning: on 2 busy cores one query took 17-24 ms p50
         # with spinning and 9-15 ms without; on idle cores both take ~6 ms.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = ort.InferenceSession(
-            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
-        )
-        self._inputs = {i.name for i in self._session.get_inputs()}
+        return ort.InferenceSession(self._model_path, options, providers=["CPUExecutionProvider"])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embed texts; rows come back in input order.
@@ -97,17 +105,34 @@ class OnnxEncoder:
         encodings = self._tokenizer.encode_batch(list(texts))
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
         order = np.argsort(-lengths, kind="stable")  # longest first: the first batch fails fast
+        batches = []  # (rows, width): each batch pads to its own longest text
         first = 0
         while first < len(order):
             width = int(lengths[order[first]])  # the longest of this batch, as sorted
             size = min(self.batch_size, max(1, self.max_batch_tokens // max(width, 1)))
-            rows = order[first : first + size]
-            out[rows] = self._run([encodings[i] for i in rows], width)
+            batches.append((order[first : first + size], width))
             first += size
+        if len(batches) == 1 or self.threads == 1:
+            for rows, width in batches:
+                out[rows] = self._run([encodings[i] for i in rows], width, self._session)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            if self._bulk_session is None:
+                self._bulk_session = self._new_session(1)
+            session = self._bulk_session
+
+            def run(batch: tuple[np.ndarray, int]) -> np.ndarray:
+                rows, width = batch  # onnxruntime releases the GIL while it runs
+                return self._run([encodings[i] for i in rows], width, session)
+
+            with ThreadPoolExecutor(self.threads) as pool:
+                for (rows, _), vectors in zip(batches, pool.map(run, batches), strict=True):
+                    out[rows] = vectors
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
 
-    def _run(self, encodings: list, width: int) -> np.ndarray:
+    def _run(self, encodings: list, width: int, session) -> np.ndarray:
         # (b, width) int64 inputs -> (b, width, dim) hidden states -> (b, dim) pooled.
         ids = np.zeros((len(encodings), max(width, 1)), dtype=np.int64)
         types = np.zeros_like(ids)
@@ -118,7 +143,7 @@ class OnnxEncoder:
             types[row, :n] = enc.type_ids
             mask[row, :n] = enc.attention_mask
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+        hidden = session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
         if self.pooling == "cls":
             return hidden[:, 0, :]
         weights = mask[:, :, None].astype(np.float32)

@@ -89,6 +89,29 @@ def test_changing_one_file_embeds_only_its_text(built, tiny_corpus, fake_encoder
     ]
 
 
+def test_a_text_that_recurs_is_encoded_once(tmp_path, fake_encoder):
+    # A one-sentence file's chunk is its sentence; a sentence repeated in two files is one text.
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text(f"{FERRY}\n", encoding="utf-8")
+    (corpus / "b.txt").write_text("Ferries returned on Monday.\n", encoding="utf-8")
+    built = open_tiny(corpus, tmp_path / "idx")
+    assert built.stats["embedded_this_load"] == full_count(built) == 3 + 2
+    assert sorted(fake_encoder.texts) == sorted(
+        ["Ferries returned on Monday.", "Tickets cost 3 euros.", FERRY]
+    )
+    index = built._index
+    by_text = {read_span(index, d, sp): i for i, (d, sp) in enumerate(index.sentences)}
+    chunk_b = next(c.chunk_id for c in index.chunks if c.doc_id == "b.txt")
+    np.testing.assert_array_equal(
+        index.chunk_vectors[chunk_b], index.sentence_vectors[by_text["Ferries returned on Monday."]]
+    )
+
+
+def read_span(index, doc_id: str, span) -> str:
+    return index.by_id[doc_id].text[span.start : span.end]
+
+
 def test_removing_a_file_embeds_nothing(built, tiny_corpus, fake_encoder):
     _, index_dir = built
     (tiny_corpus / "orchard.md").unlink()

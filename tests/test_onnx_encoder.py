@@ -89,6 +89,18 @@ def test_rows_come_back_in_input_order(cache_dir):
 
 
 @pytest.mark.slow
+def test_several_batches_run_side_by_side_with_the_same_vectors(export_dir):
+    texts = corpus_sentences()[:40]
+    one_by_one = OnnxEncoder(export_dir, batch_size=4, threads=1)
+    side_by_side = OnnxEncoder(export_dir, batch_size=4, threads=2)
+    want = one_by_one.encode(texts)
+    np.testing.assert_allclose(side_by_side.encode(texts), want, atol=1e-6)
+    assert one_by_one._bulk_session is None and side_by_side._bulk_session is not None
+    # One batch (a query) stays on the multi-threaded session.
+    np.testing.assert_allclose(side_by_side.encode(texts[:3]), want[:3], atol=1e-6)
+
+
+@pytest.mark.slow
 def test_second_load_reuses_the_export(cache_dir, export_dir):
     before = (export_dir / "model.onnx").stat().st_mtime_ns
     meta_before = (export_dir / "meta.json").read_text()

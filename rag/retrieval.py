@@ -75,8 +75,8 @@ class Retriever:
         _, dense_ids = self.index.vectors.search(vector, n)
         lexical_ids, _ = self.index.lexical.search(tokens, n)
         rankings = [
-            ([int(i) for i in dense_ids[0] if i >= 0], s.dense_weight),
-            ([int(i) for i in lexical_ids], s.lexical_weight),
+            ([i for i in dense_ids[0].tolist() if i >= 0], s.dense_weight),
+            (lexical_ids.tolist(), s.lexical_weight),
         ]
         if s.sentence_weight > 0:
             rankings.append((self._by_sentence(vector, n), s.sentence_weight))
@@ -95,7 +95,7 @@ class Retriever:
         # Three sentences per wanted chunk: neighbours often share a chunk.
         _, sentence_ids = self.index.sentence_store.search(vector, 3 * n)
         chunks = self.index.sentence_chunks
-        ranked = (c for sid in sentence_ids[0] if sid >= 0 for c in chunks.get(int(sid), ()))
+        ranked = (c for sid in sentence_ids[0].tolist() for c in chunks.get(sid, ()))
         return list(dict.fromkeys(ranked))[:n]
 
     def scope(self, profile: Profile) -> frozenset[int]:

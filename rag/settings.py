@@ -33,7 +33,8 @@ class Settings:
     # Chunking (characters): ~900-char chunks keep a paragraph or two together.
     chunk_size: int = 900
     chunk_overlap: int = 150
-    # Encode each chunk (better retrieval) or average its sentence vectors (half the ingest cost).
+    # Encode each chunk, or average its sentence vectors: ~half the encoder work, but on the eval
+    # set hit@1 0.675 -> 0.623, MRR 0.799 -> 0.766, hit@5 0.987 -> 0.974 (answers unchanged).
     embed_chunks: bool = True
     # Retrieval.
     k: int = 5

@@ -27,7 +27,7 @@ from rag.question import (
     profile,
     source_names,
 )
-from rag.records import Answer, Citation
+from rag.records import Answer, Chunk, Citation
 from rag.retrieval import Retrieved
 from rag.segments import normalise
 from rag.settings import Settings
@@ -53,9 +53,9 @@ SHORT_QUOTE = 120  # a lead quote shorter than this brings the next sentences of
 SAID_PENALTY = 0.5  # a follow-up wants something new: the previous answer's first quote steps back
 RARE_SHARE = 0.05  # a name in at most this share of chunks (or 3) can answer "who"
 PROPER_SHARE = 0.9  # a word capitalised in at least this share of its uses is a name
-# Sentences that lean on the one before them ("He also said...") bring it along for context.
 # Capitalised words in a row, allowing "of", "for", "and", "the" between them.
 _CAPITAL_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|for|and|the)\s+)?[A-Z][\w’'-]*)+")
+# Sentences that lean on the one before them ("He also said...") bring it along for context.
 _LEANS_BACK = re.compile(
     r"^(he|she|it|they|this|that|these|those|such|but|however|moreover)\b", re.I
 )
@@ -278,8 +278,12 @@ class Answerer:
         return chosen
 
     def _author(self, sid: int) -> str | None:
-        chunk = self.index.chunks[self.index.sentence_chunks[sid][0]]
+        chunk = self._chunk(sid)
         return chunk.author if chunk.kind == "post" else None
+
+    def _chunk(self, sid: int) -> Chunk:
+        """The first chunk holding sentence ``sid`` (overlapping chunks may share it)."""
+        return self.index.chunks[self.index.sentence_chunks[sid][0]]
 
     def _with_answer(self, chosen: list[Candidate], prof: Profile) -> list[Candidate]:
         # "Who went to Damascus?" is often answered by the sentence after the one that matches
@@ -394,7 +398,7 @@ class Answerer:
     def citation(self, n: int, cand: Candidate) -> Citation:
         doc_id, span = self.index.sentences[cand.sentence_id]
         doc = self.index.by_id[doc_id]
-        chunk = self.index.chunks[self.index.sentence_chunks[cand.sentence_id][0]]
+        chunk = self._chunk(cand.sentence_id)
         return Citation(
             n=n,
             doc_id=doc_id,
@@ -432,7 +436,7 @@ class Answerer:
     ) -> Answer:
         """Quote the sentences that answer ``question`` (searched as ``query``), or abstain.
 
-        ``said`` is the previous answer's text: in a follow-up its quotes step back. ``given``
+        ``said`` is the previous answer's first quote: in a follow-up it steps back. ``given``
         is what a follow-up's pronoun stood for: its words need not be in the answer.
         """
         threshold = self.settings.abstain_threshold if threshold is None else threshold
@@ -442,9 +446,7 @@ class Answerer:
         if given:
             known = set(tokenize(given))
             prof = replace(prof, terms=tuple(t for t in prof.terms if t not in known))
-        # Only the previous answer's first quote steps back: the others may be what "else" wants.
-        first = re.search(r"“(.*?)” \[\d+\]", said)
-        ranked = self.candidates(retrieved, prof, normalise(first.group(1)) if first else "")
+        ranked = self.candidates(retrieved, prof, normalise(said))
         if not ranked:
             return Answer(_NOTHING, (), True, query, question)
         chosen = self.select(ranked, prof)

@@ -19,15 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from rag.answering import Answerer
-from rag.conversation import (
-    Chat,
-    as_turns,
-    context_terms,
-    needs_context,
-    resolve,
-    spoken_by,
-    standalone,
-)
+from rag.conversation import Chat, as_turns, context_terms, first_quote, needs_context, rewrite
 from rag.documents import load_folder
 from rag.embedding import Encoder, load_encoder
 from rag.index import Index, open_index
@@ -176,17 +168,18 @@ class Assistant:
         if not text:
             return Answer(EMPTY_NOTICE, (), True, "", question or "", notice=EMPTY_NOTICE)
         turns = as_turns(history)[-self.settings.history_turns :]
-        query = standalone(text, turns)
-        said = turns[-1].answer_text if turns and query != text else ""
+        followup = rewrite(text, turns)
+        query = followup.query
+        # Only the previous answer's first quote steps back: the others may be what "else" wants.
+        said = first_quote(turns[-1].answer_text) if turns and query != text else ""
         # Answering weighs the question with its pronoun resolved ("How old is Hatami?"); the
         # antecedent is context, not a word the answer must repeat.
-        asked = resolve(text, turns) if said else text
-        given = spoken_by(text, turns) if asked != text else ""
-        answer = self._answer(asked, query, k, abstain_threshold, said, given)
+        answer = self._answer(followup.asked, query, k, abstain_threshold, said, followup.given)
         if answer.abstained and turns and query == text and not needs_context(text):
             # A weak first retrieval may still be a follow-up: try once with the context.
             retry_query = f"{text} ({' '.join(context_terms(turns[-1]))})"
-            retry = self._answer(text, retry_query, k, abstain_threshold, turns[-1].answer_text)
+            said = first_quote(turns[-1].answer_text)
+            retry = self._answer(text, retry_query, k, abstain_threshold, said)
             if not retry.abstained:
                 answer = retry
         timings = {"total_ms": (time.perf_counter() - started) * 1000}

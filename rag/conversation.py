@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from rag.lexical import STOPWORDS
 from rag.records import Answer, Turn
@@ -32,6 +33,7 @@ _OPENERS = re.compile(r"^\s*(and|also|what about|how about|so|then|but)\b", re.I
 _NAME = re.compile(r"\b(?:[A-Z][\w.'’-]+(?:\s+(?:al-|de\s)?[A-Z][\w.'’-]+)*)")
 _NUMBER = re.compile(r"\$?\d[\d,.]*(?:\s(?:billion|million|thousand))?")
 MAX_CONTEXT_TERMS = 8
+_QUOTE = re.compile(r"“(.*?)” \[\d+\]")  # a cited quote in an answer's text
 _PRONOUN = re.compile(r"\b(he|him|she|they|them|his|their|her)\b", re.IGNORECASE)
 _POSSESSIVE = frozenset({"his", "their", "her"})
 _SUBJECT = frozenset({"he", "she", "they"})
@@ -76,6 +78,17 @@ def context_terms(turn: Turn) -> list[str]:
     return terms[: MAX_CONTEXT_TERMS * 2]
 
 
+def first_quote(answer_text: str) -> str:
+    """The first cited quote of an answer's text ("" if none).
+
+    Example:
+        >>> first_quote("Reuters: “It was sent.” [1] “Later.” [2]")
+        'It was sent.'
+    """
+    m = _QUOTE.search(answer_text)
+    return m.group(1) if m else ""
+
+
 def speaker_of(answer_text: str) -> str | None:
     """The person an answer quotes first, from its framing line ("Forum member X:").
 
@@ -99,10 +112,9 @@ def named_in_quote(turn: Turn) -> str | None:
     question did not use: "Valery Gerasimov" for "Who sent the letter?". For "which think
     tank...", the name the word "think" follows most closely ("the Syria Institute, an
     independent think tank")."""
-    quote = re.search(r"“(.*?)” \[\d+\]", turn.answer_text)
-    if not quote:
+    text = first_quote(turn.answer_text)
+    if not text:
         return None
-    text = quote.group(1)
     asked = {w.lower() for w in re.findall(r"[\w'’-]+", turn.question)}
     category = re.search(r"\bwhich\s+([a-z]+)", turn.question, re.IGNORECASE)
     found: list[tuple[int, str]] = []
@@ -150,6 +162,38 @@ def antecedent(turn: Turn) -> str | None:
     return office_asked(q)
 
 
+@dataclass(frozen=True)
+class Rewrite:
+    """A follow-up made standalone: what to search, what was asked, what the pronoun meant."""
+
+    query: str  # searched: the resolved question plus the earlier turn's key terms
+    asked: str  # the question with its pronoun replaced by the antecedent
+    given: str = ""  # the antecedent when the pronoun is the subject (see ``spoken_by``)
+
+
+def rewrite(question: str, history: Sequence[Turn]) -> Rewrite:
+    """The follow-up as a standalone query; a self-contained question is left as it is.
+
+    Example:
+        >>> turn = Turn("Who is Rami Makhlouf?", "Who is Rami Makhlouf?")
+        >>> rewrite("What did he build?", [turn])
+        Rewrite(query='What did Rami Makhlouf build?', asked='What did Rami Makhlouf build?', \
+given='Rami Makhlouf')
+    """
+    if not history or not needs_context(question):
+        return Rewrite(question, question)
+    pronoun = _PRONOUN.search(question)
+    who = antecedent(history[-1]) if pronoun else None
+    if not who:
+        asked, given = question, ""
+    else:
+        possessive = pronoun.group().lower() in _POSSESSIVE
+        asked = _PRONOUN.sub(f"{who}’s" if possessive else who, question, count=1)
+        given = who if pronoun.group().lower() in _SUBJECT else ""
+    terms = [t for t in context_terms(history[-1]) if t.lower() not in asked.lower()]
+    return Rewrite(f"{asked} ({' '.join(terms)})" if terms else asked, asked, given)
+
+
 def resolve(question: str, history: Sequence[Turn]) -> str:
     """The question with a personal pronoun replaced by its antecedent, when one is found.
 
@@ -157,16 +201,7 @@ def resolve(question: str, history: Sequence[Turn]) -> str:
         >>> resolve("How old is he?", [Turn("Who is Rami Makhlouf?", "Who is Rami Makhlouf?")])
         'How old is Rami Makhlouf?'
     """
-    if not history or not _PRONOUN.search(question):
-        return question
-    who = antecedent(history[-1])
-    if not who:
-        return question
-
-    def name(m: re.Match) -> str:
-        return f"{who}’s" if m.group().lower() in _POSSESSIVE else who
-
-    return _PRONOUN.sub(name, question, count=1)
+    return rewrite(question, history).asked
 
 
 def spoken_by(question: str, history: Sequence[Turn]) -> str:
@@ -178,21 +213,12 @@ def spoken_by(question: str, history: Sequence[Turn]) -> str:
         >>> spoken_by("What did he build?", [turn]), spoken_by("Who funds him?", [turn])
         ('Rami Makhlouf', '')
     """
-    m = _PRONOUN.search(question)
-    if not history or not m or m.group().lower() not in _SUBJECT:
-        return ""
-    return antecedent(history[-1]) or ""
+    return rewrite(question, history).given
 
 
 def standalone(question: str, history: Sequence[Turn]) -> str:
     """The query to search: the question itself, or the question plus context from history."""
-    if not history or not needs_context(question):
-        return question
-    resolved = resolve(question, history)
-    terms = [t for t in context_terms(history[-1]) if t.lower() not in resolved.lower()]
-    if not terms:
-        return resolved
-    return f"{resolved} ({' '.join(terms)})"
+    return rewrite(question, history).query
 
 
 def as_turns(history: Sequence[Turn | str] | None) -> list[Turn]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from rag.lexical import tokenize
 from rag.segments import normalise
-from rag.titles import TITLES, asked_titles
+from rag.titles import asked_titles, is_title
 
 _FRAME = frozenset(
     tokenize(
@@ -193,7 +193,7 @@ def holds_answer_type(
     or a name the corpus uses everywhere ("Syria") is no answer to "who".
 
     Example:
-        >>> holds_answer_type("date", "It was sent on July 19.", frozenset({"sent"}))
+        >>> holds_answer_type("date", "It was sent on July 19.", frozenset({"send"}))
         True
     """
     if kind is None:
@@ -203,9 +203,7 @@ def holds_answer_type(
     if kind == "date":
         return any(_bound_date(m, sentence, question_tokens) for m in _DATE.finditer(sentence))
     words = (m.group() for m in _CAPITALISED.finditer(sentence))
-    return any(
-        w.lower() not in TITLES and set(tokenize(w)) - question_tokens and is_name(w) for w in words
-    )
+    return any(not is_title(w) and set(tokenize(w)) - question_tokens and is_name(w) for w in words)
 
 
 def _bound_date(m: re.Match, sentence: str, question_tokens: frozenset[str]) -> bool:

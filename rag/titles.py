@@ -22,7 +22,7 @@ import functools
 import re
 from collections.abc import Callable
 
-from rag.lexical import STOPWORDS
+from rag.lexical import STOPWORDS, american
 
 # Capitalised words that name an office, not who holds it: "Defence Minister" answers no "who".
 TITLES = frozenset(
@@ -44,12 +44,11 @@ def key(word: str) -> str:
     """A word's comparison form: lower case, no possessive or full stop, one spelling.
 
     Example:
-        >>> key("Defense"), key("Iran’s"), key("Gen.")
-        ('defence', 'iran', 'gen')
+        >>> key("Defence"), key("Iran’s"), key("Gen.")
+        ('defense', 'iran', 'gen')
     """
     w = word.lower().rstrip(".")
-    w = re.sub(r"[’']s?$", "", w)
-    return w[:-4] + "ence" if w.endswith("ense") else w
+    return american(re.sub(r"[’']s?$", "", w))
 
 
 @functools.lru_cache(maxsize=65_536)

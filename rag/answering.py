@@ -10,7 +10,6 @@ below ``abstain_threshold`` the assistant abstains and lists the closest passage
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -133,23 +132,6 @@ def spelled_out(question: str, text: str) -> set[str]:
     return out
 
 
-def correct_tokens(tokens: list[str], vocabulary: dict[str, int]) -> list[str]:
-    """Map misspelt tokens the corpus never uses to a close one it does ("sanctoined").
-
-    Example:
-        >>> correct_tokens(["sanctoin", "letter"], {"sanction": 2, "letter": 3})
-        ['sanction', 'letter']
-    """
-    out = []
-    for t in dict.fromkeys(tokens):
-        if t in vocabulary or len(t) < 5 or not t.isalpha():
-            out.append(t)
-            continue
-        near = difflib.get_close_matches(t, [v for v in vocabulary if v[:1] == t[:1]], 1, 0.85)
-        out.append(near[0] if near else t)
-    return out
-
-
 def speaker(c: Citation) -> str:
     """Who said a quote, for framing."""
     if c.kind in ("post", "quote"):
@@ -188,7 +170,7 @@ class Answerer:
 
     def profile(self, question: str) -> Profile:
         p = profile(question, self._source_names, self.index.chunks_by_author.keys())
-        return replace(p, terms=tuple(correct_tokens(list(p.terms), self.index.lexical.df)))
+        return replace(p, terms=tuple(self.index.lexical.correct(p.terms)))
 
     def candidates(self, retrieved: Retrieved, prof: Profile, said: str = "") -> list[Candidate]:
         """Sentences of the best chunks, scored, best first; ``said`` is normalised text."""

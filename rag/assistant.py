@@ -132,7 +132,7 @@ class Assistant:
         if not query:
             return []
         k = k or self.settings.k
-        return list(self._retrieve(query, k).hits[:k])
+        return list(self._retrieve(query, k, keep=k).hits)
 
     def _clean(self, question: str) -> tuple[str, str | None]:
         text = _CONTROL.sub(" ", question or "").strip()
@@ -207,9 +207,9 @@ class Assistant:
         retrieved = self._retrieve(query, k)
         return self._answerer.answer(text, query, retrieved, threshold, said, given)
 
-    def _retrieve(self, query: str, k: int | None) -> Retrieved:
+    def _retrieve(self, query: str, k: int | None, keep: int | None = None) -> Retrieved:
         # The query's profile gives BM25 its content terms and the scope of a named source.
-        return self._retriever.retrieve(query, k, self._answerer.profile(query))
+        return self._retriever.retrieve(query, k, self._answerer.profile(query), keep)
 
     def chat(self) -> Chat:
         """A conversation that remembers its turns (bounded by ``Settings.history_turns``)."""

@@ -8,8 +8,10 @@ kept as they are, so they still match themselves.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
+import logging
 import math
 import re
 import unicodedata
@@ -109,6 +111,14 @@ def tokenize(text: str) -> list[str]:
     return [stem(w) for w in words if w and w not in STOPWORDS]
 
 
+def _bm25s():
+    import bm25s
+
+    # bm25s sets its logger to DEBUG on import, so "Building index from tokens" reached stderr.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 class LexicalIndex:
     """BM25 over token lists: fit, search, save, load; plus document frequencies for IDF."""
 
@@ -116,13 +126,15 @@ class LexicalIndex:
         self._bm25 = None
         self.df: dict[str, int] = {}
         self.n_docs = 0
+        self._by_initial: dict[str, list[str]] | None = None  # df's words by first letter
+        self._spelling: dict[str, str] = {}  # unknown token -> its correction, memoised
 
     def fit(self, texts: Iterable[str]) -> LexicalIndex:
-        import bm25s
+        bm25s = _bm25s()
 
         tokens = [tokenize(t) or ["\x00"] for t in texts]
         self.n_docs = len(tokens)
-        self.df = {}
+        self.df, self._by_initial, self._spelling = {}, None, {}
         for toks in tokens:
             for tok in set(toks):
                 self.df[tok] = self.df.get(tok, 0) + 1
@@ -133,6 +145,35 @@ class LexicalIndex:
     def idf(self, token: str) -> float:
         """Inverse document frequency; a token the corpus never uses gets the highest value."""
         return math.log((self.n_docs + 1) / (self.df.get(token, 0) + 0.5))
+
+    def correct(self, tokens: Sequence[str]) -> list[str]:
+        """Map misspelt tokens the corpus never uses to a close one it does ("sanctoined").
+
+        Each token once, in order. Example:
+            >>> LexicalIndex().fit(["sanction letter"]).correct(["sanctoin", "letter", "letter"])
+            ['sanction', 'letter']
+        """
+        out = []
+        for t in dict.fromkeys(tokens):
+            if t in self.df or len(t) < 5 or not t.isalpha():
+                out.append(t)
+                continue
+            if t not in self._spelling:
+                if len(self._spelling) >= 10_000:  # a long-running server meets endless typos
+                    self._spelling.clear()
+                near = difflib.get_close_matches(t, self._initials().get(t[0], ()), 1, 0.85)
+                self._spelling[t] = near[0] if near else t
+            out.append(self._spelling[t])
+        return out
+
+    def _initials(self) -> dict[str, list[str]]:
+        # A typo keeps its first letter; comparing with those words only is ~20x fewer ratios.
+        if self._by_initial is None:
+            groups: dict[str, list[str]] = {}
+            for word in self.df:
+                groups.setdefault(word[:1], []).append(word)
+            self._by_initial = groups
+        return self._by_initial
 
     def search(self, query_tokens: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
         """(ids, scores) of the ``k`` best documents, best first; zero scores are dropped."""
@@ -155,7 +196,7 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        import bm25s
+        bm25s = _bm25s()
 
         index = cls()
         index._bm25 = bm25s.BM25.load(str(folder / "bm25"), show_progress=False)

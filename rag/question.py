@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.lexical import tokenize
 from rag.segments import normalise
@@ -238,8 +239,15 @@ def capital_shares(sentences: Iterable[str]) -> dict[str, float]:
 
 
 def _mentions(question_norm: str, name: str) -> bool:
+    pattern = _name_pattern(name)
+    return pattern is not None and pattern.search(question_norm) is not None
+
+
+@lru_cache(maxsize=4096)
+def _name_pattern(name: str) -> re.Pattern[str] | None:
+    # A corpus has a few dozen source and member names, tried against every question.
     name = normalise(name)
-    return len(name) >= 4 and re.search(rf"\b{re.escape(name)}\b", question_norm) is not None
+    return re.compile(rf"\b{re.escape(name)}\b") if len(name) >= 4 else None
 
 
 def profile(question: str, sources: dict[str, list[str]], authors: Iterable[str]) -> Profile:

@@ -61,11 +61,16 @@ class Retriever:
         self.settings = settings
 
     def retrieve(
-        self, query: str, k: int | None = None, profile: Profile | None = None
+        self,
+        query: str,
+        k: int | None = None,
+        profile: Profile | None = None,
+        keep: int | None = None,
     ) -> Retrieved:
         """The ``k`` best chunks for ``query`` (``Settings.candidates`` at least, for answering).
 
-        ``profile`` (from ``Answerer.profile(query)``) gives the lexical terms and the scope.
+        ``profile`` (from ``Answerer.profile(query)``) gives the lexical terms and the scope;
+        ``keep`` caps the hits returned (each ranking still looks ``candidates`` deep).
         """
         s = self.settings
         k = k or s.k
@@ -88,7 +93,7 @@ class Retriever:
         fused = rrf(rankings, s.rrf_k)
         if scope:  # the named source's words first: stable, so each part keeps its fused order
             fused = [f for f in fused if f[0] in scope] + [f for f in fused if f[0] not in scope]
-        hits = tuple(self._hit(cid, score) for cid, score in fused[:n])
+        hits = tuple(self._hit(cid, score) for cid, score in fused[: min(n, keep or n)])
         return Retrieved(hits=hits, query_vector=vector, tokens=tokens, profile=profile)
 
     def _by_sentence(self, vector: np.ndarray, n: int) -> list[int]:

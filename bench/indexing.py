@@ -2,8 +2,9 @@
 
 Build: a fresh index folder (with the model export already present, see ``seed_export``),
 timed from the call to the returned assistant; chunks/s = chunks / seconds. The index embeds
-each sentence once (a chunk's vector is the mean of its sentences'), so chunks/s counts the
-passages made searchable, not encoder calls.
+every chunk and every sentence (each distinct text once; sentences pick the verbatim quotes), so
+chunks/s counts the passages made searchable, not encoder calls: on the python-doc sample the
+encoder sees about twice the peer's tokens.
 
 Re-index: the same call again with nothing changed, then after appending a sentence to one
 file; both in the process that built the index (imports are warm, as in a running app).

@@ -48,7 +48,10 @@ TYPED_UNKNOWN = 0.2
 SYNONYM = 0.6  # word cosine at which a quoted word stands for a missing question term
 JOIN_MARGIN = 0.12  # how close to the lead a sentence must score to join it
 SURVEY_MARGIN = 0.4  # how close another member's view must score to join "what did members think"
-SHORT_QUOTE = 120  # a lead quote shorter than this brings the next sentences of its chunk
+# A lead quote shorter than this brings the next sentences of its paragraph: a forum post's
+# "Tell that to the residents of Raqqa." needs its next sentence; a one-sentence news paragraph
+# ("Jordan is hosting more than 650,000 Syrian refugees.") is whole, and the next one is new.
+SHORT_QUOTE = 120
 SAID_PENALTY = 0.5  # a follow-up wants something new: the previous answer's first quote steps back
 RARE_SHARE = 0.05  # a name in at most this share of chunks (or 3) can answer "who"
 PROPER_SHARE = 0.9  # a word capitalised in at least this share of its uses is a name
@@ -293,6 +296,14 @@ class Answerer:
         n = len(self.index.sentences)
         return 0 <= a < n and self.index.sentences[a][0] == self.index.sentences[b][0]
 
+    def _same_paragraph(self, a: int, b: int) -> bool:
+        # Sentences a < b of one document with no blank line between them.
+        if not self._same_doc(a, b):
+            return False
+        doc_id, first = self.index.sentences[a]
+        _, second = self.index.sentences[b]
+        return "\n\n" not in self.index.by_id[doc_id].text[first.end : second.start]
+
     def _holds(self, prof: Profile, sid: int) -> bool:
         text = self._text(sid)
         if prof.answer_type == "number" and prof.measure:
@@ -308,7 +319,12 @@ class Answerer:
         ids = {c.sentence_id for c in chosen}
         lead = chosen[0].sentence_id
         length, nxt = len(self._text(lead)), lead + 1
-        while length < SHORT_QUOTE and nxt in self._chunk_sentences(lead) and nxt not in ids:
+        while (
+            length < SHORT_QUOTE
+            and nxt in self._chunk_sentences(lead)
+            and nxt not in ids
+            and self._same_paragraph(nxt - 1, nxt)
+        ):
             out.append(replace(chosen[0], sentence_id=nxt))
             ids.add(nxt)
             length += len(self._text(nxt))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import assert_citations_verify
+from conftest import BRIDGE, assert_citations_verify
 
 from rag import Assistant, Settings
 from rag.answering import acronyms, spelled_out
@@ -173,3 +173,16 @@ def test_what_members_think_quotes_several_members(assistant):
     members = {c.author for c in answer.citations if c.kind == "post"}
     assert not answer.abstained and len(members) >= 2
     assert_citations_verify(answer)
+
+
+@pytest.mark.slow
+def test_a_short_quote_brings_the_rest_of_its_paragraph_only(tiny_corpus, tmp_path, real_encoder):
+    a = Assistant.from_directory(tiny_corpus, settings=Settings(), index_dir=tmp_path / "idx")
+    closed = a.ask("When was the Tamar bridge closed?")
+    # A blank line ends the bridge's first paragraph: the cracks are another point.
+    assert [c.quote for c in closed.citations if c.doc_id == "bridge.txt"] == [BRIDGE[:61]]
+    pears = a.ask("How many pear trees does the Hartley orchard grow?")
+    # "Its cider..." continues the same paragraph, and the lead is short.
+    assert "Its cider won a prize in 2021." in [c.quote for c in pears.citations]
+    assert_citations_verify(closed)
+    assert_citations_verify(pears)

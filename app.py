@@ -15,10 +15,11 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Sequence
 
 import gradio as gr
 
-from rag import Answer, Assistant, CorpusError, Settings
+from rag import Answer, Assistant, CorpusError, Settings, Turn
 from rag.ui_format import (
     CSS,
     answer_dict,
@@ -59,7 +60,7 @@ SCROLL_TO_MARK = """() => { setTimeout(() => {
 }, 120); }"""
 
 
-Turn = tuple[str, Answer]  # (what the user typed, the assistant's answer)
+Exchange = tuple[str, Answer]  # (what the user typed, the assistant's answer)
 
 
 def _said(html: str) -> dict:
@@ -79,11 +80,11 @@ class ChatUI:
         """A corpus document's text; doc_ids come from the assistant's own citations."""
         return self.assistant.document(doc_id).text
 
-    def ask(self, question: str, history: list[str], k=None, threshold=None) -> Answer:
-        """One answer, with the earlier questions of the same conversation as context."""
+    def ask(self, question: str, history: Sequence[Turn | str], k=None, threshold=None) -> Answer:
+        """One answer, with the earlier turns of the same conversation as context."""
         return self.assistant.ask(question, history=history, k=k, abstain_threshold=threshold)
 
-    def messages(self, turns: list[Turn]) -> list[dict]:
+    def messages(self, turns: list[Exchange]) -> list[dict]:
         """The chat's messages, re-rendered from the session's turns."""
         out = []
         for question, answer in turns:
@@ -91,7 +92,7 @@ class ChatUI:
             out.append(_said(answer_html(answer, self.text_of)))
         return out
 
-    def respond(self, question: str, turns: list[Turn], k: float, strictness: float):
+    def respond(self, question: str, turns: list[Exchange], k: float, strictness: float):
         """Answer ``question`` in the chat, streaming the reply paragraph by paragraph.
 
         Yields (chat, textbox, turns, source picker, viewer).
@@ -101,7 +102,9 @@ class ChatUI:
             return
         shown = self.messages(turns) + [{"role": "user", "content": user_html(question)}]
         yield shown + [_said(pending_html())], "", gr.skip(), gr.skip(), gr.skip()
-        history = [q for q, _ in turns]
+        # The earlier answers, not just the questions: "What did he propose?" needs the name
+        # the previous answer quoted.
+        history = [Turn.of(a) for _, a in turns]
         answer = self.ask(question, history, int(k), float(strictness))
         *partial, final = answer_steps(answer, self.text_of)
         for step in partial:
@@ -111,7 +114,7 @@ class ChatUI:
         turns = turns + [(question, answer)]
         yield shown + [_said(final)], "", turns, *self.sources(turns, len(turns) - 1)
 
-    def sources(self, turns: list[Turn], t: int):
+    def sources(self, turns: list[Exchange], t: int):
         """The source picker and viewer for answer ``t``: its citations, else related passages."""
         if not 0 <= t < len(turns):
             return gr.update(choices=[], value=None, visible=False), viewer_placeholder()
@@ -127,7 +130,7 @@ class ChatUI:
         picker = gr.update(choices=choices, value=value, label=label, visible=True)
         return picker, self.view(value, turns)
 
-    def view(self, key: str | None, turns: list[Turn]) -> str:
+    def view(self, key: str | None, turns: list[Exchange]) -> str:
         """The document behind source ``key`` ("answer:source"), quote marked.
 
         The key only indexes this session's answers, so a client cannot name another file.
@@ -143,7 +146,7 @@ class ChatUI:
         c = pool[i]
         return viewer_html(self.assistant.document(c.doc_id), c, related=i >= len(answer.citations))
 
-    def select(self, turns: list[Turn], evt: gr.SelectData):
+    def select(self, turns: list[Exchange], evt: gr.SelectData):
         """A click on a message opens that message's sources, however old it is."""
         index = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
         return self.sources(turns, int(index) // 2)  # messages alternate: question, answer

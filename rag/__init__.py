@@ -23,6 +23,7 @@ __all__ = [
     "Document",
     "Hit",
     "Settings",
+    "Turn",
     "CorpusError",
     "evaluate",
     "load_dataset",
@@ -35,6 +36,7 @@ _WHERE = {
     "Document": "rag.records",
     "Hit": "rag.records",
     "Settings": "rag.settings",
+    "Turn": "rag.records",
     "CorpusError": "rag.documents",
     "Assistant": "rag.assistant",
     "Chat": "rag.conversation",
@@ -48,7 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from rag.dataset import load_dataset
     from rag.documents import CorpusError
     from rag.evaluation import evaluate
-    from rag.records import Answer, Citation, Document, Hit
+    from rag.records import Answer, Citation, Document, Hit, Turn
     from rag.settings import Settings
 
 

@@ -19,7 +19,14 @@ from pathlib import Path
 import numpy as np
 
 from rag.answering import Answerer
-from rag.conversation import Chat, as_turns, context_terms, first_quote, needs_context, rewrite
+from rag.conversation import (
+    Chat,
+    context_terms,
+    first_quote,
+    needs_context,
+    replay,
+    rewrite,
+)
 from rag.documents import load_folder
 from rag.embedding import Encoder, load_encoder
 from rag.index import Index, open_index
@@ -155,8 +162,10 @@ class Assistant:
 
         Args:
             question: what the user typed.
-            history: earlier turns (``Turn`` records or the earlier questions as strings), for
-                follow-ups; the stateless form of ``chat()``.
+            history: earlier turns, oldest first, for follow-ups; the stateless form of
+                ``chat()``. ``Turn`` records are used as they are; an earlier question given as
+                a string is asked again (the last ``Settings.history_turns`` of them) so its
+                answer is context, as in a chat.
             k: how many passages to show as hits (answering always looks at enough).
             abstain_threshold: overrides ``Settings.abstain_threshold`` (higher = stricter).
 
@@ -167,7 +176,7 @@ class Assistant:
         text, notice = self._clean(question)
         if not text:
             return Answer(EMPTY_NOTICE, (), True, "", question or "", notice=EMPTY_NOTICE)
-        turns = as_turns(history)[-self.settings.history_turns :]
+        turns = replay(self.ask, history, self.settings.history_turns)
         followup = rewrite(text, turns)
         query = followup.query
         # Only the previous answer's first quote steps back: the others may be what "else" wants.

@@ -221,9 +221,24 @@ def standalone(question: str, history: Sequence[Turn]) -> str:
     return rewrite(question, history).query
 
 
-def as_turns(history: Sequence[Turn | str] | None) -> list[Turn]:
-    """Accept earlier user questions as plain strings or as ``Turn`` records."""
-    return [h if isinstance(h, Turn) else Turn(question=h, query=h) for h in history or ()]
+def replay(
+    ask: Callable[..., Answer], history: Sequence[Turn | str] | None, keep: int | None = None
+) -> list[Turn]:
+    """The last ``keep`` turns of ``history`` as ``Turn`` records.
+
+    A plain string is an earlier question: it is asked again, after the turns before it, so its
+    answer is context for pronouns exactly as in a chat ("What did he propose?" needs the name
+    the previous answer quoted). Blank strings are not turns.
+
+    Example:
+        >>> replay(assistant.ask, ["Who sent the letter to Dunford?"])  # doctest: +SKIP
+        [Turn(question='Who sent the letter to Dunford?', query=..., answer_text='Arshad...')]
+    """
+    earlier = [h for h in history or () if isinstance(h, Turn) or h.strip()]
+    turns: list[Turn] = []
+    for h in earlier[-keep:] if keep else earlier:
+        turns.append(h if isinstance(h, Turn) else Turn.of(ask(h, turns)))
+    return turns
 
 
 class Chat:
@@ -243,9 +258,7 @@ class Chat:
     def ask(self, question: str, **options: object) -> Answer:
         answer = self._ask(question, history=self.history, **options)
         if answer.query:  # an empty question is not a turn
-            # An abstention's related passages are not context for the next question.
-            said = "" if answer.abstained else answer.text
-            self.history.append(Turn(answer.question, answer.query, said))
+            self.history.append(Turn.of(answer))
             del self.history[: -self.max_turns]
         return answer
 

@@ -15,9 +15,10 @@ from time import perf_counter
 
 import numpy as np
 
+from rag.conversation import replay
 from rag.dataset import EvalItem, facts_found, read_text
 from rag.faithfulness import LexicalNumericChecker, SupportChecker, faithfulness
-from rag.records import Answer, Citation, Turn
+from rag.records import Answer, Citation
 
 Answerer = Callable[[str, list[str]], Answer]
 MRR_DEPTH = 10
@@ -174,22 +175,13 @@ def as_answerer(answerer: object) -> Answerer:
 def _answer(ask: Answerer, item: EvalItem) -> tuple[Answer, float, str | None]:
     started = perf_counter()
     try:
-        history = _replay(ask, item.history)
+        history = replay(ask, item.history)  # earlier turns as a chat user lived them
         started = perf_counter()  # the latency is the scored turn's alone
         answer, error = ask(item.question, history), None
     except Exception as err:  # one broken item must not hide the other ninety
         answer = Answer(text="", citations=(), abstained=False, query=item.question)
         error = f"{type(err).__name__}: {err}"
     return answer, (perf_counter() - started) * 1000, error
-
-
-def _replay(ask: Answerer, questions: Sequence[str]) -> list[Turn]:
-    """Earlier turns as a chat user lived them: each asked in turn, with the answer it got."""
-    turns: list[Turn] = []
-    for q in questions:
-        a = ask(q, turns)
-        turns.append(Turn(q, a.query or q, "" if a.abstained else a.text))
-    return turns
 
 
 def _retrieval(search: Callable, item: EvalItem, query: str, k: int) -> tuple[int, float]:

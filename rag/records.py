@@ -147,3 +147,13 @@ class Turn:
     question: str
     query: str
     answer_text: str = ""
+
+    @classmethod
+    def of(cls, answer: Answer) -> Turn:
+        """The turn an answer leaves behind; an abstention's related passages are not context.
+
+        Example:
+            >>> Turn.of(Answer("“It was sent.” [1]", (), False, "Who sent it?", "Who sent it?"))
+            Turn(question='Who sent it?', query='Who sent it?', answer_text='“It was sent.” [1]')
+        """
+        return cls(answer.question, answer.query, "" if answer.abstained else answer.text)

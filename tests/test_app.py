@@ -137,6 +137,9 @@ def test_follow_up_searches_a_rewritten_query(server):
     assert data["question"] == follow_up
     assert data["query"] != follow_up and data["rewritten"]
     assert "July 19" in text
+    # Earlier questions sent as strings are answered again, so "he" is the name quoted then.
+    text, data = client.predict("What did he propose?", [first], api_name="/ask")
+    assert "Gerasimov" in data["query"]
 
 
 @pytest.mark.slow
@@ -200,3 +203,12 @@ def test_new_chat_forgets_the_conversation(server):
     client.predict(api_name="/new_chat")
     messages, *_ = client.predict("When was that letter sent?", 5, 0.45, api_name="/chat")
     assert "Dunford?" not in chat_text(messages) and len(messages) == 2
+
+
+@pytest.mark.slow
+def test_a_chat_follow_up_resolves_a_pronoun_from_the_previous_answer(server):
+    client = connect(server)
+    client.predict("Who sent the letter to General Dunford?", 5, 0.45, api_name="/chat")
+    messages, *_ = client.predict("What did he propose?", 5, 0.45, api_name="/chat")
+    # The chat passes its earlier answers, not only its questions: "he" is the sender quoted.
+    assert "What did Valery Gerasimov propose?" in chat_text(messages)

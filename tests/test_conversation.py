@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag import conversation
-from rag.conversation import Chat, as_turns, context_terms, needs_context, standalone
+from rag.conversation import Chat, context_terms, needs_context, replay, standalone
 from rag.records import Answer, Turn
 
 LETTER = Turn(
@@ -56,11 +56,16 @@ def test_standalone_uses_the_latest_turn():
     assert "Dunford" in query and "rebuilding" not in query
 
 
-def test_history_accepts_strings_and_turns():
-    turns = as_turns(["Who sent the letter?", LETTER])
-    assert turns[0] == Turn("Who sent the letter?", "Who sent the letter?")
-    assert turns[1] is LETTER
-    assert as_turns(None) == []
+def test_replay_asks_earlier_questions_again_so_their_answers_are_context():
+    ask = FakeAsk()
+    history = ["Who sent the letter?", "  ", LETTER, "What did he propose?"]
+    turns = replay(ask, history, keep=2)
+    assert turns[0] is LETTER  # Turn records are kept as they are
+    assert ask.seen == [[LETTER]]  # the string is asked after the turns before it
+    assert turns[1].question == "What did he propose?"
+    assert "Gerasimov" in turns[1].query  # "he" resolved from LETTER's quoted answer
+    assert turns[1].answer_text == "\u201cWhat did he propose? answered.\u201d [1]"
+    assert replay(ask, None) == [] and replay(ask, ["   "]) == []
 
 
 class FakeAsk:

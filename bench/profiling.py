@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bench.common import RESULTS, fresh_dir, load_questions, seed_export
+from bench.common import RESULTS, conversations, fresh_dir, seed_export
 
 ITEMS = ("cold_start", "answer", "build", "reindex")
 
@@ -28,16 +28,12 @@ def profile(item: str, corpus: Path, index_dir: Path) -> dict:
 
         assistant = Assistant.from_directory(corpus, index_dir=index_dir)
         assistant.ask("warm-up question")
-    histories = []
-    if item == "answer":  # a chat holds its earlier turns already: replayed before profiling
-        from rag.conversation import replay
-
-        histories = [(t[-1], replay(assistant.ask, t[:-1])) for t in load_questions()]
+    chats = conversations(assistant.ask) if assistant is not None else []
     profiler = Profiler(interval=0.001)
     started = time.perf_counter()
     profiler.start()
     if item == "answer":
-        for question, history in histories:
+        for question, history in chats:
             assistant.ask(question, history=history)
     else:
         from rag import Assistant

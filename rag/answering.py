@@ -268,7 +268,10 @@ class Answerer:
 
     def _chunk(self, sid: int) -> Chunk:
         """The first chunk holding sentence ``sid`` (overlapping chunks may share it)."""
-        return self.index.chunks[self.index.sentence_chunks[sid][0]]
+        return self.index.chunks[self._chunk_id(sid)]
+
+    def _chunk_id(self, sid: int) -> int:
+        return self.index.sentence_chunks[sid][0]
 
     def _with_answer(self, chosen: list[Candidate], prof: Profile) -> list[Candidate]:
         # "Who went to Damascus?" is often answered by the sentence after the one that matches
@@ -391,7 +394,7 @@ class Answerer:
         return self._vocabularies[key]
 
     def _chunk_sentences(self, sid: int) -> tuple[int, ...]:
-        return self.index.chunk_sentences[self.index.sentence_chunks[sid][0]]
+        return self.index.chunk_sentences[self._chunk_id(sid)]
 
     def citation(self, n: int, cand: Candidate) -> Citation:
         doc_id, span = self.index.sentences[cand.sentence_id]

@@ -180,15 +180,15 @@ class Assistant:
         followup = rewrite(text, turns)
         query = followup.query
         # Only the previous answer's first quote steps back: the others may be what "else" wants.
-        said = first_quote(turns[-1].answer_text) if turns and query != text else ""
+        previous = first_quote(turns[-1].answer_text) if turns else ""
+        said = previous if query != text else ""
         # Answering weighs the question with its pronoun resolved ("How old is Hatami?"); the
         # antecedent is context, not a word the answer must repeat.
         answer = self._answer(followup.asked, query, k, abstain_threshold, said, followup.given)
         if answer.abstained and turns and query == text and not needs_context(text):
             # A weak first retrieval may still be a follow-up: try once with the context.
             retry_query = f"{text} ({' '.join(context_terms(turns[-1]))})"
-            said = first_quote(turns[-1].answer_text)
-            retry = self._answer(text, retry_query, k, abstain_threshold, said)
+            retry = self._answer(text, retry_query, k, abstain_threshold, previous)
             if not retry.abstained:
                 answer = retry
         timings = {"total_ms": (time.perf_counter() - started) * 1000}

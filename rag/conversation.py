@@ -6,7 +6,7 @@ turn's key terms and the names its answer quoted, e.g. "What did he propose?" af
 about a letter to Dunford becomes "What did he propose? (letter Dunford; Valery Gerasimov)".
 The rewritten query is shown to the user.
 
-A personal pronoun is replaced by whom it most likely means (``resolve``): the person a
+A personal pronoun is replaced by whom it most likely means (``rewrite``): the person a
 "who is Rami Makhlouf" turn asked about; the source an "according to Hargreaves" turn named;
 the person a "who/which member" turn's answer gave (the forum member or author quoted for
 "who said", else the first full name in the quote); else the office the turn asked about
@@ -168,7 +168,9 @@ class Rewrite:
 
     query: str  # searched: the resolved question plus the earlier turn's key terms
     asked: str  # the question with its pronoun replaced by the antecedent
-    given: str = ""  # the antecedent when the pronoun is the subject (see ``spoken_by``)
+    # The antecedent when the pronoun is the subject: "What did he propose?" need not name
+    # him, but "Who funds them?" must name them.
+    given: str = ""
 
 
 def rewrite(question: str, history: Sequence[Turn]) -> Rewrite:
@@ -192,33 +194,6 @@ given='Rami Makhlouf')
         given = who if pronoun.group().lower() in _SUBJECT else ""
     terms = [t for t in context_terms(history[-1]) if t.lower() not in asked.lower()]
     return Rewrite(f"{asked} ({' '.join(terms)})" if terms else asked, asked, given)
-
-
-def resolve(question: str, history: Sequence[Turn]) -> str:
-    """The question with a personal pronoun replaced by its antecedent, when one is found.
-
-    Example:
-        >>> resolve("How old is he?", [Turn("Who is Rami Makhlouf?", "Who is Rami Makhlouf?")])
-        'How old is Rami Makhlouf?'
-    """
-    return rewrite(question, history).asked
-
-
-def spoken_by(question: str, history: Sequence[Turn]) -> str:
-    """The antecedent when the pronoun is the question's subject ("What did he propose?"),
-    else "": his proposal need not name him, but "Who funds them?" must name them.
-
-    Example:
-        >>> turn = Turn("Who is Rami Makhlouf?", "Who is Rami Makhlouf?")
-        >>> spoken_by("What did he build?", [turn]), spoken_by("Who funds him?", [turn])
-        ('Rami Makhlouf', '')
-    """
-    return rewrite(question, history).given
-
-
-def standalone(question: str, history: Sequence[Turn]) -> str:
-    """The query to search: the question itself, or the question plus context from history."""
-    return rewrite(question, history).query
 
 
 def replay(

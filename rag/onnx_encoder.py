@@ -143,12 +143,8 @@ class OnnxEncoder:
         # (1, n) inputs with no padding, so mean pooling needs no mask -> (dim,)
         enc = self._tokenizer.encode(text)
         ids = np.array([enc.ids], dtype=np.int64)
-        feeds = {
-            "input_ids": ids,
-            "attention_mask": np.ones_like(ids),
-            "token_type_ids": np.array([enc.type_ids], dtype=np.int64),
-        }
-        hidden = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+        types = np.array([enc.type_ids], dtype=np.int64)
+        hidden = self._hidden(self._session, ids, np.ones_like(ids), types)
         if self.pooling == "cls":
             return hidden[0, 0, :]
         return hidden.sum(axis=1)[0] / np.float32(ids.shape[1])
@@ -163,12 +159,16 @@ class OnnxEncoder:
             ids[row, :n] = enc.ids
             types[row, :n] = enc.type_ids
             mask[row, :n] = enc.attention_mask
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        hidden = session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
+        hidden = self._hidden(session, ids, mask, types)
         if self.pooling == "cls":
             return hidden[:, 0, :]
         weights = mask[:, :, None].astype(np.float32)
         return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+
+    def _hidden(self, session, ids: np.ndarray, mask: np.ndarray, types: np.ndarray):
+        # The model's last hidden states (b, n, dim); exports without token types skip them.
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        return session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})[0]
 
     @staticmethod
     def load_or_export(model: str, cache_dir: Path, batch_size: int = 32) -> OnnxEncoder | None:

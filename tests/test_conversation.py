@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag import conversation
-from rag.conversation import Chat, context_terms, needs_context, replay, standalone
+from rag.conversation import Chat, context_terms, needs_context, replay, rewrite
 from rag.records import Answer, Turn
 
 LETTER = Turn(
@@ -40,19 +39,19 @@ def test_context_terms_are_the_query_words_and_quoted_names():
 
 
 def test_standalone_resolves_the_pronoun_and_appends_context():
-    query = standalone("What did he propose?", [LETTER])
+    query = rewrite("What did he propose?", [LETTER]).query
     assert query.startswith("What did Valery Gerasimov propose? (")
     assert "Dunford" in query
 
 
 def test_standalone_leaves_self_contained_questions_and_empty_history_alone():
-    assert standalone("Who wrote the op-ed?", [LETTER]) == "Who wrote the op-ed?"
-    assert standalone("What did he propose?", []) == "What did he propose?"
+    assert rewrite("Who wrote the op-ed?", [LETTER]).query == "Who wrote the op-ed?"
+    assert rewrite("What did he propose?", []).query == "What did he propose?"
 
 
 def test_standalone_uses_the_latest_turn():
     older = Turn("How much does rebuilding cost?", "How much does rebuilding cost?", "")
-    query = standalone("What did he propose?", [older, LETTER])
+    query = rewrite("What did he propose?", [older, LETTER]).query
     assert "Dunford" in query and "rebuilding" not in query
 
 
@@ -76,7 +75,7 @@ class FakeAsk:
 
     def __call__(self, question: str, history=(), **options) -> Answer:
         self.seen.append(list(history))
-        query = standalone(question.strip(), history)
+        query = rewrite(question.strip(), history).query
         abstained = "hummus" in question
         text = "Nothing." if abstained else f"\u201c{question} answered.\u201d [1]"
         return Answer(text, (), abstained, query, question.strip())
@@ -149,25 +148,21 @@ def test_chat_history_is_bounded_by_settings(assistant):
 
 def test_a_pronoun_names_whom_the_last_turn_was_about():
     makhlouf = Turn("who is rami makhlouf", "who is rami makhlouf", "Fox News:\n“…” [1]")
-    assert conversation.resolve("what did he build?", [makhlouf]) == "what did rami makhlouf build?"
-    assert (
-        conversation.resolve("What did he propose?", [LETTER])
-        == "What did Valery Gerasimov propose?"
-    )
+    assert rewrite("what did he build?", [makhlouf]).asked == "what did rami makhlouf build?"
+    assert rewrite("What did he propose?", [LETTER]).asked == "What did Valery Gerasimov propose?"
     member = Turn("Which forum member said it?", "q", "Forum member Thaidream:\n“It.” [1]")
-    assert conversation.resolve("What did they say about China?", [member]).startswith(
+    assert rewrite("What did they say about China?", [member]).asked.startswith(
         "What did Thaidream"
     )
     spokesperson = Turn("What did the IOM spokesperson say?", "q", "Fox News:\n“…” [1]")
     assert (
-        conversation.resolve("What's his name?", [spokesperson])
-        == "What's the IOM spokesperson’s name?"
+        rewrite("What's his name?", [spokesperson]).asked == "What's the IOM spokesperson’s name?"
     )
 
 
 def test_only_a_subject_pronoun_excuses_the_answer_from_naming_its_antecedent():
-    assert conversation.spoken_by("What did he propose?", [LETTER]) == "Valery Gerasimov"
-    assert conversation.spoken_by("Who funds him?", [LETTER]) == ""
+    assert rewrite("What did he propose?", [LETTER]).given == "Valery Gerasimov"
+    assert rewrite("Who funds him?", [LETTER]).given == ""
 
 
 @pytest.mark.slow

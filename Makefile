@@ -34,7 +34,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 eval: $(STAMP)
-	$(BIN)/rag eval --corpus $(CORPUS)
+	$(BIN)/rag eval
 
 bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[test,bench]'

@@ -1,14 +1,19 @@
-"""``rag eval``: score the assistant (and the naive baseline) on the eval set, gate, report.
+"""``rag eval``: score the assistant (and the naive baseline) on every eval suite, gate, report.
 
-A thin shell over ``rag.evaluation`` and ``rag.report``. Exit codes: 0 all gates pass, 1 a gate
-failed, 2 the eval set is invalid or missing.
+A thin shell over ``rag.evaluation`` and ``rag.report``. The suites (a corpus, its eval sets and
+the baseline they are gated against) are listed in ``eval/suites.json``; ``rag eval`` runs them
+all, ``--suite NAME`` one, and ``--dataset FILE --corpus DIR`` any eval set outside the list.
+Exit codes: 0 all gates pass, 1 a gate failed, 2 an eval set is invalid or missing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from time import perf_counter
 
 import numpy as np
@@ -17,7 +22,16 @@ from rag.baselines import NaiveTopChunk
 from rag.dataset import DatasetError, EvalItem, load_dataset
 from rag.evaluation import evaluate, recommend, sweep
 from rag.faithfulness import make_checker
-from rag.report import compare, read_baseline, table, write_baseline, write_reports
+from rag.report import (
+    compare,
+    read_baseline,
+    slice_table,
+    table,
+    write_baseline,
+    write_reports,
+)
+
+SUITES = "eval/suites.json"
 
 DESCRIPTION = (
     "Score the assistant and the naive baseline on the eval set, write reports, and gate against "
@@ -26,11 +40,13 @@ DESCRIPTION = (
 
 
 def _add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--corpus", default="corpus", help="corpus folder (default: corpus)")
-    p.add_argument("--dataset", default="eval/qa.jsonl", help="eval set (default: eval/qa.jsonl)")
+    p.add_argument("--suite", action="append", help=f"a suite of {SUITES} (default: all)")
+    p.add_argument("--suites", default=SUITES, help=f"the suites file (default: {SUITES})")
+    p.add_argument("--corpus", default=None, help="corpus folder, with --dataset")
+    p.add_argument("--dataset", action="append", help="an eval set outside the suites (repeatable)")
     p.add_argument("--k", type=int, default=5, help="depth for hit@k and recall@k (default: 5)")
     p.add_argument("--out", default="eval/reports", help="report folder (default: eval/reports)")
-    p.add_argument("--baseline", default="eval/baseline.json", help="baseline to gate against")
+    p.add_argument("--baseline", default=None, help="baseline to gate --dataset against")
     p.add_argument(
         "--update-baseline", action="store_true", help="write this run as the new baseline"
     )
@@ -115,15 +131,57 @@ def calibrate(assistant: object, dataset: Sequence[EvalItem], k: int) -> int:
     return 0
 
 
+@dataclass(frozen=True)
+class Suite:
+    """A corpus, the eval sets about it and the baseline they are gated against."""
+
+    name: str
+    corpus: str
+    datasets: tuple[str, ...]
+    baseline: str | None
+
+
+def suites(args: argparse.Namespace) -> list[Suite]:
+    """What to run: ``--dataset`` alone, else the named (or all) suites of the suites file."""
+    if args.dataset:
+        return [Suite("eval", args.corpus or "corpus", tuple(args.dataset), args.baseline)]
+    listed = json.loads(Path(args.suites).read_text(encoding="utf-8"))
+    unknown = set(args.suite or ()) - set(listed)
+    if unknown:
+        raise ValueError(f"unknown suite(s): {', '.join(sorted(unknown))}; see {args.suites}")
+    return [
+        Suite(name, s["corpus"], tuple(s["datasets"]), s.get("baseline"))
+        for name, s in listed.items()
+        if not args.suite or name in args.suite
+    ]
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the eval as ``args`` say; returns the process exit code."""
-    started = perf_counter()
     try:
-        dataset = load_dataset(args.dataset, args.corpus)
-    except (DatasetError, OSError) as err:
+        chosen = suites(args)
+        loaded = [
+            (s, tuple(i for path in s.datasets for i in load_dataset(path, s.corpus)))
+            for s in chosen
+        ]
+    except (DatasetError, OSError, ValueError) as err:
         print(f"rag eval: {err}", file=sys.stderr)
         return 2
-    assistant = _load_assistant(args.corpus, args.index_dir)
+    codes = []
+    for suite, dataset in loaded:
+        if len(loaded) > 1:
+            print(f"== suite {suite.name}: {suite.corpus}, {len(dataset)} items")
+        out = Path(args.out) / suite.name if len(loaded) > 1 else Path(args.out)
+        codes.append(run_suite(args, suite, dataset, out))
+    return max(codes)
+
+
+def run_suite(
+    args: argparse.Namespace, suite: Suite, dataset: Sequence[EvalItem], out: Path
+) -> int:
+    """Score one suite, write its reports into ``out`` and gate it; returns its exit code."""
+    started = perf_counter()
+    assistant = _load_assistant(suite.corpus, args.index_dir)
     if args.calibrate:
         return calibrate(assistant, dataset, args.k)
     from rag.embedding import load_encoder
@@ -133,27 +191,31 @@ def run(args: argparse.Namespace) -> int:
     same = getattr(getattr(assistant, "settings", None), "model", None) == Settings().model
     encoder = _Memo(assistant.encoder if same else load_encoder(Settings()))
     checker = make_checker(args.nli_model)
-    common = dict(k=args.k, corpus_dir=args.corpus, checker=checker, encoder=encoder)
+    common = dict(k=args.k, corpus_dir=suite.corpus, checker=checker, encoder=encoder)
     ours = evaluate(assistant, dataset, name="ours", **common)
     naive = None
     if not args.no_naive:
         naive = evaluate(NaiveTopChunk(assistant), dataset, name="naive", **common)
-    comparison = compare(ours, None if args.update_baseline else read_baseline(args.baseline))
-    report = write_reports(args.out, ours, naive, comparison)
-    if args.update_baseline:
-        write_baseline(ours, args.baseline)
+    baseline = None if args.update_baseline else read_baseline(suite.baseline)
+    comparison = compare(ours, baseline)
+    report = write_reports(out, ours, naive, comparison)
+    if args.update_baseline and suite.baseline:
+        write_baseline(ours, suite.baseline)
     print(table(ours, naive))
+    splits = slice_table(ours)
+    if splits:
+        print(splits)
     for g in comparison.gates:
         if not g.passed:
             print(f"GATE FAILED: {g.metric} = {g.value} (baseline {g.baseline}; {g.why})")
     if comparison.errors:
         print(f"GATE FAILED: {comparison.errors} item(s) raised errors")
     if comparison.newly_failing:
-        print(f"newly failing: {', '.join(comparison.newly_failing)}")
+        print(f"newly failing: {', '.join(comparison.newly_failing[:40])}")
     if comparison.newly_fixed:
-        print(f"newly fixed: {', '.join(comparison.newly_fixed)}")
-    if args.update_baseline:
-        print(f"baseline written: {args.baseline}")
+        print(f"newly fixed: {', '.join(comparison.newly_fixed[:40])}")
+    if args.update_baseline and suite.baseline:
+        print(f"baseline written: {suite.baseline}")
     print(f"report: {report}  ({perf_counter() - started:.1f} s)")
     return 0 if comparison.passed else 1
 

@@ -33,6 +33,10 @@ _OPENERS = re.compile(r"^\s*(and|also|what about|how about|so|then|but)\b", re.I
 _NAME = re.compile(r"\b(?:[A-Z][\w.'’-]+(?:\s+(?:al-|de\s)?[A-Z][\w.'’-]+)*)")
 _NUMBER = re.compile(r"\$?\d[\d,.]*(?:\s(?:billion|million|thousand))?")
 MAX_CONTEXT_TERMS = 8
+_DETERMINERS = frozenset({"the", "a", "an", "this", "that", "these", "those"})
+_QUESTION_WORDS = frozenset(
+    {"which", "what", "who", "whom", "whose", "when", "where", "why", "how"}
+)
 _QUOTE = re.compile(r"“(.*?)” \[\d+\]")  # a cited quote in an answer's text
 _PRONOUN = re.compile(r"\b(he|him|she|they|them|his|their|her)\b", re.IGNORECASE)
 _POSSESSIVE = frozenset({"his", "their", "her"})
@@ -108,10 +112,12 @@ def speaker_of(answer_text: str) -> str | None:
 
 
 def named_in_quote(turn: Turn) -> str | None:
-    """The full name (two capitalised words or more) in the answer's first quote that the
+    """The one full name (two capitalised words or more) in the answer's first quote that the
     question did not use: "Valery Gerasimov" for "Who sent the letter?". For "which think
     tank...", the name the word "think" follows most closely ("the Syria Institute, an
-    independent think tank")."""
+    independent think tank"). When the quote holds several such names and the question's
+    category word does not pick one, nobody is sure which is meant: ``None``, so the follow-up
+    is searched with its context rather than with a guessed name ("Fort William Henry")."""
     text = first_quote(turn.answer_text)
     if not text:
         return None
@@ -120,11 +126,16 @@ def named_in_quote(turn: Turn) -> str | None:
     found: list[tuple[int, str]] = []
     for m in _NAME.finditer(text):
         words = m.group().strip(".").split()
+        while words and words[0].lower() in _DETERMINERS:  # "The Normans" names no person
+            words = words[1:]
         names = [w for w in words if not is_title(w)]
         if m.start() == 0 or len(names) < 2 or any(w.lower() in asked for w in names):
             continue
         after = text[m.end() :].lower().find(category.group(1).lower()) if category else -1
         found.append((after if after >= 0 else len(text) + m.start(), " ".join(words)))
+    distinct = {name for _, name in found}
+    if len(distinct) > 1 and min(found)[0] >= len(text):
+        return None  # several names and nothing to choose between them
     return min(found)[1] if found else None
 
 
@@ -134,12 +145,16 @@ def office_asked(question: str) -> str | None:
     Example:
         >>> office_asked("What did the IOM spokesperson say?")
         'the IOM spokesperson'
+        >>> office_asked("Which Scottish king introduced Normans to Scotland?")
+        'the Scottish king'
     """
     words = question.rstrip("?!. ").split()
     for i, w in enumerate(words):
         if w[:1].islower() and is_title(w):
             start = i
             while start > 0 and (words[start - 1][:1].isupper() or is_title(words[start - 1])):
+                if words[start - 1].lower() in _QUESTION_WORDS | _DETERMINERS:
+                    break  # "Which Scottish king" is asked about "the Scottish king"
                 start -= 1
             return " ".join(["the", *words[start : i + 1]])
     return None

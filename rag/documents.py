@@ -15,6 +15,7 @@ import json
 import logging
 from pathlib import Path
 
+from rag.doc_title import document_title
 from rag.html_text import html_to_text
 from rag.records import DocMeta, Document
 from rag.text_cache import TextCache
@@ -81,22 +82,6 @@ def load_metadata(folder: Path) -> dict[str, DocMeta]:
         return {}
 
 
-def _title_from_text(text: str, fallback: str) -> str:
-    """The first line of three words or more, else ``fallback``.
-
-    Example:
-        >>> _title_from_text("Menu\\nThe harbour report\\n", "page")
-        'The harbour report'
-    """
-    # The whole lines of the first 4 kB come first: splitting a whole book is slow.
-    for lines in (text[:4096].splitlines()[:-1], text.splitlines()):
-        for line in lines:
-            line = line.strip()
-            if len(line.split()) >= 3:
-                return line[:120]
-    return fallback
-
-
 def load_folder(folder: str | Path, text_cache: str | Path | None = None) -> tuple[Document, ...]:
     """Every readable ``.txt``, ``.md`` and ``.html`` file below ``folder``, sorted by name.
 
@@ -134,7 +119,7 @@ def load_folder(folder: str | Path, text_cache: str | Path | None = None) -> tup
             log.warning("skipping %s: no text", path)
             continue
         doc_id = path.relative_to(root).as_posix()
-        info = meta.get(doc_id) or DocMeta(title=_title_from_text(text, path.stem))
+        info = meta.get(doc_id) or DocMeta(title=document_title(text, path.name))
         docs.append(Document(doc_id=doc_id, path=path.resolve(), text=text, meta=info, sha256=sha))
     if cache is not None:
         cache.prune(seen)

@@ -53,6 +53,9 @@ class ItemResult:
     sentences: int
     semantic: float | None = None
     error: str | None = None
+    lead_facts: bool = False  # answered, and the first quote alone holds every key fact
+    quote_facts: bool = False  # answered, and the quotes (not the framing) hold every key fact
+    quoted_words: int = 0  # words in the answer's quotes: a whole paragraph cannot look good
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class Metrics:
     evidence_recall: float | None
     key_fact_recall: float | None
     key_fact_accuracy: float | None
+    answer_in_lead_quote: float | None
+    answer_in_quotes: float | None
+    quoted_words: float | None
     semantic: float | None
     faithfulness: float | None
     correct_rejection: float | None
@@ -128,6 +134,9 @@ def aggregate(items: Sequence[ItemResult], k: int) -> Metrics:
         evidence_recall=_mean([r.evidence_recall for r in ans]),
         key_fact_recall=_mean([r.facts_found / r.facts_total for r in ans]),
         key_fact_accuracy=_mean([r.correct for r in ans]),
+        answer_in_lead_quote=_mean([r.lead_facts for r in ans]),
+        answer_in_quotes=_mean([r.quote_facts for r in ans]),
+        quoted_words=_mean([r.quoted_words for r in items if r.citations and not r.abstained]),
         semantic=_mean([r.semantic for r in ans if r.semantic is not None]),
         faithfulness=_share(sum(r.supported for r in items), sum(r.sentences for r in items)),
         correct_rejection=_mean([r.abstained for r in una]),
@@ -224,6 +233,10 @@ def score_item(
         if cites:
             precision = sum(item.on_gold(c.doc_id, c.start, c.end) for c in cites) / len(cites)
     shown = cites + answer.related
+    answered = item.answerable and not answer.abstained and bool(cites)
+    every = len(item.key_facts)
+    lead = answered and facts_found(cites[0].quote, item.key_facts) == every
+    quoted = answered and facts_found(" … ".join(c.quote for c in cites), item.key_facts) == every
     supported, sentences = (0, 0) if answer.abstained else faithfulness(answer.text, cites, checker)
     return ItemResult(
         id=item.id,
@@ -250,6 +263,9 @@ def score_item(
         supported=supported,
         sentences=sentences,
         error=error,
+        lead_facts=lead,
+        quote_facts=quoted,
+        quoted_words=0 if answer.abstained else sum(len(c.quote.split()) for c in cites),
     )
 
 

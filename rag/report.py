@@ -24,6 +24,9 @@ METRICS = (
     ("evidence_recall", "evidence recall"),
     ("key_fact_recall", "key-fact recall"),
     ("key_fact_accuracy", "key-fact accuracy"),
+    ("answer_in_lead_quote", "answer in the lead quote"),
+    ("answer_in_quotes", "answer in some quote"),
+    ("quoted_words", "quoted words per answer"),
     ("semantic", "semantic similarity"),
     ("faithfulness", "faithfulness"),
     ("correct_rejection", "correct rejection"),
@@ -35,7 +38,16 @@ METRICS = (
     ("latency_p95_ms", "latency p95 (ms)"),
     ("errors", "errors"),
 )
-SLICE_COLUMNS = ("accuracy", "key_fact_accuracy", "correct_rejection", "false_refusal", "hit_at_k")
+SLICE_COLUMNS = (
+    "accuracy",
+    "key_fact_accuracy",
+    "answer_in_lead_quote",
+    "answer_in_quotes",
+    "quoted_words",
+    "correct_rejection",
+    "false_refusal",
+    "hit_at_k",
+)
 CHART = (
     "hit_at_k",
     "recall_at_k",
@@ -148,7 +160,7 @@ def read_baseline(path: Path | str | None) -> dict | None:
 def _fmt(value: float | int | None, field: str) -> str:
     if value is None:
         return "-"
-    if field.endswith("_ms"):
+    if field.endswith("_ms") or field == "quoted_words":
         return f"{value:.1f}"
     return str(value) if isinstance(value, int) else f"{value:.3f}"
 
@@ -165,6 +177,23 @@ def table(ours: EvalResult, naive: EvalResult | None = None) -> str:
         rows.append((_label(label, ours.k), _fmt(getattr(ours.overall, field), field), other))
     width = max(len(r[0]) for r in rows)
     return "\n".join(f"{a:<{width}}  {b:>8}  {c:>8}".rstrip() for a, b, c in rows)
+
+
+def slice_table(result: EvalResult, prefix: str = "split:") -> str:
+    """A fixed-width table of the slices whose tag starts with ``prefix`` (e.g. the splits)."""
+    labels = dict(METRICS)
+    keys = [t for t in result.by_tag if t.startswith(prefix)]
+    if not keys:
+        return ""
+    rows = [("slice", "n", *(_label(labels[f], result.k) for f in SLICE_COLUMNS))]
+    for key in keys:
+        m = result.by_tag[key]
+        rows.append((key, str(m.n), *(_fmt(getattr(m, f), f) for f in SLICE_COLUMNS)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+        for r in rows
+    )
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> list[str]:

@@ -171,3 +171,44 @@ def test_asking_for_the_name_of_an_unnamed_person_abstains(assistant):
     first = chat.ask("What did the IOM spokesperson say about the sanctions?")
     assert not first.abstained
     assert chat.ask("What is his name?").abstained
+
+
+# Three rewrites that once made broken questions; each earlier answer is what a chat showed.
+SCOTTISH_KING = Turn(
+    "Which Scottish king introduced Normans to Scotland?",
+    "Which Scottish king introduced Normans to Scotland?",
+    "Normans:\n\u201cKing David I of Scotland, whose elder brother Alexander I had married "
+    "Sybilla of Normandy, was instrumental in introducing Normans and Norman culture to "
+    "Scotland.\u201d [1]",
+)
+PITT = Turn(
+    "Who came to power in Britain after the disastrous 1757 campaigns?",
+    "Who came to power in Britain after the disastrous 1757 campaigns?",
+    "Seven Years' War:\n\u201cAfter the fall of Fort William Henry and the disastrous 1757 "
+    "campaigns, William Pitt came to power and increased the number of troops.\u201d [1]",
+)
+ROLLO = Turn(
+    "Who was the Norse leader who swore fealty to King Charles III?",
+    "Who was the Norse leader who swore fealty to King Charles III?",
+    "Normans:\n\u201cRollo, the Norse leader, swore fealty to King Charles III. In time "
+    "The Normans adopted the Frankish language.\u201d [1]",
+)
+
+
+def test_a_question_word_is_never_part_of_the_antecedent():
+    got = rewrite("Whom had his elder brother married?", [SCOTTISH_KING])
+    assert got.asked == "Whom had the Scottish king\u2019s elder brother married?"
+    assert "Which" not in got.query
+
+
+@pytest.mark.parametrize(
+    ("turn", "question", "guess"),
+    [(PITT, "What did he increase?", "Fort William Henry increase"),
+     (ROLLO, "When did the duchy he founded begin?", "The Normans founded")],
+)  # fmt: skip
+def test_an_unsure_pronoun_is_searched_with_its_context_not_replaced(turn, question, guess):
+    got = rewrite(question, [turn])
+    assert got.asked == question  # no substitution
+    assert guess not in got.query
+    assert got.query.startswith(f"{question} (")  # the question with the earlier turn's terms
+    assert "1757" in got.query if turn is PITT else "Rollo" in got.query

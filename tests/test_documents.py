@@ -29,8 +29,9 @@ def test_tiny_corpus_loads_sorted_with_sidecar_metadata(tiny_corpus):
     assert (bridge.text, festival.text, orchard.text) == (BRIDGE, FESTIVAL, ORCHARD)
     assert bridge.meta.title == "Tamar bridge closed"
     assert (bridge.meta.publisher, bridge.meta.author) == ("Valley Gazette", "Ana Ruiz")
-    # Without a sidecar entry the title is the first line of three words or more.
-    assert festival.meta.title == FESTIVAL.strip()
+    # Without a sidecar entry: a heading line is the title, else the file name made readable.
+    assert festival.meta.title == "festival"
+    assert orchard.meta.title == "Orchard notes"
     assert festival.meta.publisher is None and orchard.meta.author is None
     for d in docs:
         assert d.path == (tiny_corpus / d.doc_id).resolve()
@@ -89,11 +90,11 @@ def test_hidden_files_and_other_suffixes_are_ignored(tiny_corpus):
     assert len(load_folder(tiny_corpus)) == 3
 
 
-def test_broken_sidecar_is_a_warning_and_titles_come_from_text(tiny_corpus, caplog):
+def test_broken_sidecar_is_a_warning_and_titles_come_from_the_file(tiny_corpus, caplog):
     (tiny_corpus / "metadata.json").write_text("{not json", encoding="utf-8")
     with caplog.at_level(logging.WARNING, logger="rag.documents"):
         docs = load_folder(tiny_corpus)
-    assert docs[0].meta.title.startswith("The old bridge over the Tamar")
+    assert docs[0].meta.title == "bridge"  # its first line is a sentence, never a title
     assert any("metadata" in r.getMessage() for r in caplog.records)
 
 
@@ -168,3 +169,16 @@ def test_an_unwritable_cache_still_loads(tmp_path, caplog):
     with caplog.at_level(logging.WARNING, logger="rag.text_cache"):
         assert load_folder(corpus, text_cache=cache) == load_folder(corpus)
     assert any("text cache" in r.getMessage() for r in caplog.records)
+
+
+def test_plain_files_take_a_heading_line_or_their_file_name_as_title(tmp_path):
+    (tmp_path / "Huguenots.txt").write_text("Huguenots\n\nThey were French.\n", encoding="utf-8")
+    body = "Huguenot numbers peaked near an estimated two million by 1562, concentrated mainly.\n"
+    (tmp_path / "European_Union_law.txt").write_text(body, encoding="utf-8")
+    (tmp_path / "notes.md").write_text("# Field notes\n\nRain all day.\n", encoding="utf-8")
+    titles = {d.doc_id: d.meta.title for d in load_folder(tmp_path)}
+    assert titles == {
+        "European_Union_law.txt": "European Union law",
+        "Huguenots.txt": "Huguenots",
+        "notes.md": "Field notes",
+    }

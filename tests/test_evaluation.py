@@ -341,3 +341,29 @@ def test_real_assistant_quotes_exactly_and_a_corrupted_citation_fails_the_cli(
     assert cli_eval.main(args) == 1
     summary = json.loads((tmp_path / "reports" / "summary.json").read_text(encoding="utf-8"))
     assert summary["ours"]["overall"]["quote_exactness"] < 1.0
+
+
+def test_lead_quote_and_quoted_words_are_counted_from_the_quotes_alone(corpus, dataset):
+    m = evaluate(Scripted(corpus), dataset, k=2, corpus_dir=corpus, semantic=False).overall
+    # q1 and q5 quote their key fact first; q2's quote lacks "dollars"; q6 abstains.
+    assert (m.answer_in_lead_quote, m.answer_in_quotes) == (0.5, 0.5)
+    # Words quoted by q1 (7 + 4), q2 (4), q4 (4) and q5 (7): abstentions quote nothing.
+    assert m.quoted_words == 6.5
+
+
+def test_cli_runs_and_gates_every_suite(tmp_path, corpus, dataset_path, monkeypatch, capsys):
+    assistant = Scripted(corpus)
+    monkeypatch.setattr(cli_eval, "_load_assistant", lambda folder, index_dir: assistant)
+    listed = {
+        name: {"corpus": str(corpus), "datasets": [str(dataset_path)],
+               "baseline": str(tmp_path / f"{name}.json")}
+        for name in ("one", "two")
+    }  # fmt: skip
+    (tmp_path / "suites.json").write_text(json.dumps(listed), encoding="utf-8")
+    args = ["--suites", str(tmp_path / "suites.json"), "--out", str(tmp_path / "r"), "--k", "2"]
+    assert cli_eval.main([*args, "--update-baseline"]) == 0
+    assert (tmp_path / "one.json").is_file() and (tmp_path / "r" / "two" / "report.md").is_file()
+    assert "== suite two" in capsys.readouterr().out
+    assistant.answers["Who wrote to Beta?"] = ("No answer.", (), True, None, (), 0.1)
+    assert cli_eval.main([*args, "--suite", "two"]) == 1  # gated against two.json
+    assert cli_eval.main([*args, "--suite", "three"]) == 2

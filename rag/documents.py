@@ -119,8 +119,8 @@ def load_folder(folder: str | Path, text_cache: str | Path | None = None) -> tup
         except (ReadError, UnicodeError) as err:
             log.warning("skipping %s: %s", path, err)
             continue
-        if not got.text.strip():
-            log.warning("skipping %s: no text", path)
+        if not got.text.strip():  # a scan names its pages with no text layer
+            log.warning("skipping %s: no text%s", path, "".join(f"; {w}" for w in got.warnings))
             continue
         doc_id = path.relative_to(root).as_posix()
         for warning in got.warnings:

@@ -229,7 +229,7 @@ def test_every_page_is_pdfiums_own_text_of_that_page_and_every_sentence_is_on_it
 ):
     docs, _, _ = loaded
     pdfs = [d for d in docs.values() if d.doc_id.endswith(".pdf")]
-    assert len(pdfs) >= 2  # the report, and at least one real manual
+    assert "report.pdf" in docs  # and the real manuals that /usr/share/doc holds
     for doc in pdfs:
         pages = pdfium_pages(doc.path)
         assert len(doc.pages) == len(pages), doc.doc_id
@@ -351,6 +351,50 @@ def test_legacy_code_pages_decode_to_the_original_text(text, encoding):
 
 def test_extract_of_an_unknown_suffix_reads_it_as_text():
     assert extract("table.csv", b"a,b\n1,2\n").text == "a,b\n1,2\n"
+
+
+def test_a_pdf_of_scans_only_is_skipped_naming_its_pages(tmp_path, caplog):
+    from PIL import Image
+
+    pdf = fpdf.FPDF()
+    for seed in (1, 2):
+        pdf.add_page()
+        pdf.image(Image.frombytes("L", (8, 8), random.Random(seed).randbytes(64)), x=20, w=50)
+    (tmp_path / "scan.pdf").write_bytes(bytes(pdf.output()))
+    (tmp_path / "note.txt").write_text("A note.\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="rag.documents"):
+        assert [d.doc_id for d in load_folder(tmp_path)] == ["note.txt"]
+    skipped = f"skipping {tmp_path / 'scan.pdf'}: no text; pages 1–2 have no text layer"
+    assert [r.getMessage() for r in caplog.records] == [skipped]
+
+
+# --- surfaces: the CLI prints pages and reading warnings ---------------------------------------
+
+
+def test_cli_prints_pages_beside_the_source():
+    from rag.cli import format_hit, format_source
+    from rag.records import Citation, Hit
+
+    c = Citation(1, "m.pdf", "Manual", "/c/m.pdf", 10, 20, "q", None, None, None, 0.5)
+    assert format_source(c).endswith("\n    m.pdf [10:20]")
+    two = dataclasses.replace(c, page=12, page_end=13)
+    assert format_source(two).endswith("\n    m.pdf pp. 12–13 [10:20]")
+    hit = Hit(3, "m.pdf", "Manual", "/c/m.pdf", 10, 20, "text", 0.5, page=7, page_end=7)
+    assert format_hit(1, hit).startswith("1. 0.5000  m.pdf p. 7 [10:20]  Manual")
+
+
+def test_rag_index_reports_the_page_without_text(tmp_path, fake_encoder, capsys, caplog):
+    from rag import cli
+
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "report.pdf").write_bytes(report_pdf())
+    with caplog.at_level(logging.WARNING, logger="rag.documents"):
+        assert cli.main(["--index-dir", str(tmp_path / "idx"), "index", str(folder)]) == 0
+    out = capsys.readouterr().out
+    line = f"report.pdf: page {IMAGE_PAGE} has no text layer"
+    assert "  reading warnings    1" in out and f"    {line}" in out
+    assert [r.getMessage() for r in caplog.records] == [line]
 
 
 # --- one real index over a small folder -------------------------------------------------------

@@ -349,6 +349,18 @@ def test_legacy_code_pages_decode_to_the_original_text(text, encoding):
     assert got.text == text
 
 
+def test_loading_the_readers_imports_no_parser():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, rag, rag.documents, rag.readers, rag.text_cache; "
+        "print([m for m in ('pypdfium2', 'docx', 'charset_normalizer') if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_extract_of_an_unknown_suffix_reads_it_as_text():
     assert extract("table.csv", b"a,b\n1,2\n").text == "a,b\n1,2\n"
 

@@ -127,6 +127,7 @@ def rows(r: dict) -> list[Row]:
             met=None if _errors(r) is None else _errors(r) == 0,
         )
     )
+    out += _pdf_rows(r.get("pdf_extraction"))
     for key, label in (("corpus", "corpus"), ("pydoc", "python-doc sample")):
         v = _get(r, f"reindex_{key}", "unchanged_s")
         out.append(
@@ -238,6 +239,23 @@ def _both(a: bool | None, b: bool | None) -> bool | None:
     if a is None or b is None:
         return a if b is None else b
     return a and b
+
+
+def _pdf_rows(p: dict | None) -> list[Row]:
+    """PDF extraction speed against pypdf (LangChain's PyPDFLoader), when it was measured."""
+    if not p:
+        return []
+    ours, peer = p.get("ours_pages_per_s"), p.get("pypdf_pages_per_s")
+    return [
+        Row(
+            f"PDF extraction, {p.get('file')} ({p.get('pages')} pages; peer: pypdf)",
+            "≥ peer",
+            _fmt(ours, "pages/s"),
+            _fmt(peer, "pages/s"),
+            _ratio(peer, ours),
+            None if ours is None or peer is None else ours >= peer,
+        )
+    ]
 
 
 def markdown(table: list[Row], machine: dict) -> str:

@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Callable
 
-from bench import latency, peer, pydoc, report
+from bench import latency, pdf, peer, pydoc, report
 from bench.common import (
     CORPUS,
     DATA,
@@ -34,7 +34,7 @@ PYDOC_SUBSET = DATA / "pydoc-sample"
 PYDOC_INDEX = DATA / "index-pydoc"
 PER_FILE = DATA / "pydoc_chunks_per_file.json"
 PEER_TEXTS = DATA / "peer-{name}.json"
-STEPS = ("setup", "corpus", "pydoc", "peer", "scale", "profile")
+STEPS = ("setup", "corpus", "pydoc", "pdf", "peer", "scale", "profile")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         ("setup", _setup),
         ("corpus", _corpus),
         ("pydoc", lambda r: _pydoc(r, min_chunks, all_pages=not args.quick)),
+        ("pdf", _pdf),
         ("peer", _peer),
         ("scale", lambda r: _scale(r, sizes)),
         ("profile", lambda r: _profile(r, args.profile)),
@@ -144,6 +145,12 @@ def _pydoc(r: dict, min_chunks: int, all_pages: bool) -> None:
         workdir=str(DATA / "reindex-pydoc"),
         index_from=str(PYDOC_INDEX),
     )
+
+
+def _pdf(r: dict) -> None:
+    if not pdf.MANUAL.is_file():
+        raise FileNotFoundError(f"{pdf.MANUAL} is missing (Debian's valgrind package has it)")
+    r["pdf_extraction"] = pdf.extraction(pdf.manual(DATA / "pdf"))
 
 
 def _peer(r: dict) -> None:

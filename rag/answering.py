@@ -26,6 +26,7 @@ from rag.question import (
     profile,
     source_names,
 )
+from rag.readers.pages import page_of
 from rag.records import Answer, Chunk, Citation
 from rag.retrieval import Retrieved
 from rag.segments import normalise
@@ -400,6 +401,7 @@ class Answerer:
         doc_id, span = self.index.sentences[cand.sentence_id]
         doc = self.index.by_id[doc_id]
         chunk = self._chunk(cand.sentence_id)
+        page, page_end = page_of(doc.pages, span.start, span.end)
         return Citation(
             n=n,
             doc_id=doc_id,
@@ -413,6 +415,8 @@ class Answerer:
             date=doc.meta.date,
             score=round(cand.score, 4),
             kind=chunk.kind,
+            page=page,
+            page_end=page_end,
         )
 
     def _is_name(self, word: str) -> bool:

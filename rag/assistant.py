@@ -72,7 +72,7 @@ class Assistant:
         index_dir: str | Path | None = None,
         progress: bool = False,
     ) -> Assistant:
-        """Load or build the index for a folder of ``.txt``, ``.md`` and ``.html`` files.
+        """Load or build the index for a folder of text, Markdown, HTML, PDF and Word files.
 
         Args:
             corpus: the documents' folder.
@@ -86,7 +86,7 @@ class Assistant:
         settings = settings or Settings.from_env()
         corpus = Path(corpus)
         root = Path(index_dir) if index_dir else default_index_dir(corpus)
-        docs = load_folder(corpus, text_cache=root / "text-cache")  # HTML parsed once per content
+        docs = load_folder(corpus, text_cache=root / "text-cache")  # parsed once per content
         made: list[Encoder] = []
 
         def factory() -> Encoder:
@@ -101,8 +101,10 @@ class Assistant:
         return self._index.documents
 
     @property
-    def stats(self) -> dict[str, int]:
-        """Counts from the last build: chunks, sentences, posts, chrome lines, re-quotes."""
+    def stats(self) -> dict[str, object]:
+        """Counts from the last build (chunks, sentences, posts, chrome lines, re-quotes), and
+        ``warnings``: the problems met reading the corpus, one ``"doc_id: what"`` line each
+        (e.g. ``"scan.pdf: pages 3–9 have no text layer"``)."""
         m = self._index.manifest
         return {
             "documents": len(self._index.documents),
@@ -112,6 +114,7 @@ class Assistant:
             "chrome_lines": m.chrome_lines,
             "requotes": m.requotes,
             "embedded_this_load": self._index.embedded,
+            "warnings": tuple(f"{d.doc_id}: {w}" for d in self.documents for w in d.warnings),
         }
 
     def document(self, doc_id: str) -> Document:

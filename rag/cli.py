@@ -63,21 +63,27 @@ def excerpt(text: str, limit: int = EXCERPT) -> str:
 
 
 def format_hit(rank: int, hit) -> str:
-    """``1. 0.0328  001.txt [252:898]  Title — author`` and an indented excerpt."""
+    """``1. 0.0328  001.txt [252:898]  Title — author`` and an indented excerpt.
+
+    A hit in a paged document names its pages after the span: ``manual.pdf p. 12 [..]``.
+    """
     who = f" — {hit.author}" if hit.author else ""
-    head = f"{rank}. {hit.score:.4f}  {hit.doc_id} [{hit.start}:{hit.end}]  {hit.title}{who}"
+    where = f"{hit.doc_id} {hit.pages_label}".rstrip()
+    head = f"{rank}. {hit.score:.4f}  {where} [{hit.start}:{hit.end}]  {hit.title}{who}"
     return head + "\n" + textwrap.indent(textwrap.fill(excerpt(hit.text), 96), "   ")
 
 
 def format_source(c) -> str:
-    """A citation's provenance: title, who said it, publisher, date, then the span."""
+    """A citation's provenance: title, who said it, publisher, date, then the file, its pages
+    (``p. 12`` or ``pp. 12–13`` in a paged document) and the span."""
     who = c.speaker if c.kind in ("post", "quote") else (c.author or c.speaker)
     parts = [c.title, who, c.publisher, c.date]
     seen: list[str] = []
     for p in parts:
         if p and p not in seen:
             seen.append(p)
-    return f"[{c.n}] {' · '.join(seen)}\n    {c.doc_id} [{c.start}:{c.end}]"
+    where = f"{c.doc_id} {c.pages_label}".rstrip()
+    return f"[{c.n}] {' · '.join(seen)}\n    {where} [{c.start}:{c.end}]"
 
 
 def format_answer(answer) -> str:
@@ -128,6 +134,9 @@ def cmd_index(args: argparse.Namespace) -> int:
     print(f"  chrome lines drop.  {s['chrome_lines']}")
     print(f"  re-quotes skipped   {s['requotes']}")
     print(f"  embedded this load  {s['embedded_this_load']}")
+    print(f"  reading warnings    {len(s['warnings'])}")
+    for warning in s["warnings"]:
+        print(f"    {warning}")
     print(f"Index folder: {assistant.index_dir}")
     return 0
 

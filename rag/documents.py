@@ -1,11 +1,13 @@
-"""Load a folder of documents: decoding, file types and the metadata sidecar.
+"""Load a folder of documents: file types, the metadata sidecar, and ``Document``.
 
-A ``Document.text`` is the file's decoded text, never altered, so offsets into it are offsets into
-the file. For ``.html`` the text is the page's extracted text (see ``rag.html_text``): offsets index
-that extracted text, which ``read_text(path)`` reproduces exactly; a ``text_cache`` folder keeps
-it by content hash, so re-opening an unchanged corpus parses no page. Left out on purpose: PDF and
-Office formats, and guessing encodings beyond UTF-8 and UTF-16 with a BOM (anything else is
-skipped with a warning that names the file, so nothing is silently mis-decoded).
+Reading a file is ``rag.readers``' job: one reader per format turns its bytes into the text that
+offsets index (the decoded file; for HTML, PDF and Word a deterministic extraction) plus page
+spans and hints (title, encoding). ``read_text(path)`` reproduces that text exactly, so
+``read_text(path)[start:end]`` is every quote. A ``text_cache`` folder keeps extractions by
+content hash, so re-opening an unchanged corpus parses no page. A file no reader can read
+(damaged, encrypted, undecodable) is skipped with a warning that names it; per-file problems
+(pages with no text layer) are logged and kept on ``Document.warnings``. Left out: guessing a
+format from content, and archives.
 """
 
 from __future__ import annotations
@@ -16,53 +18,23 @@ import logging
 from pathlib import Path
 
 from rag.doc_title import document_title
-from rag.html_text import html_to_text
+from rag.readers import SUFFIXES, Extracted, ReadError, extract, reader_for
 from rag.records import DocMeta, Document
 from rag.text_cache import TextCache
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".txt", ".md", ".html", ".htm")
-HTML = (".html", ".htm")
 SIDECAR = "metadata.json"
-# One document above this is skipped: it would dominate the index and is likely not prose.
-MAX_BYTES = 50_000_000
 
 
 class CorpusError(ValueError):
     """The corpus folder is missing, empty, or holds no readable document."""
 
 
-def decode(data: bytes) -> str:
-    """Bytes to text: UTF-8 (with or without BOM) or UTF-16 with a BOM, else UnicodeDecodeError.
-
-    Example:
-        >>> decode("caf\\u00e9".encode())
-        'café'
-    """
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    return data.decode("utf-8")
-
-
 def read_text(path: str | Path) -> str:
-    """The text that offsets index: decoded file, or extracted text for HTML."""
+    """The text that offsets index: the decoded file, or its extraction (HTML, PDF, Word)."""
     path = Path(path)
-    return _text(path, path.read_bytes())
-
-
-def _text(path: Path, data: bytes, sha: str = "", cache: TextCache | None = None) -> str:
-    """``read_text`` of ``data``, the bytes of ``path``; HTML goes through ``cache`` if given."""
-    if path.suffix.lower() not in HTML:
-        return decode(data)
-    text = cache.get(sha) if cache is not None else None
-    if text is None:
-        text = html_to_text(decode(data))
-        if cache is not None:
-            cache.put(sha, text)
-    return text
+    return extract(path, path.read_bytes()).text
 
 
 def load_metadata(folder: Path) -> dict[str, DocMeta]:
@@ -82,14 +54,30 @@ def load_metadata(folder: Path) -> dict[str, DocMeta]:
         return {}
 
 
+def _document(doc_id: str, path: Path, got: Extracted, info: DocMeta | None, sha: str) -> Document:
+    """The record of one read file; the sidecar's metadata wins over the file's own title."""
+    info = info or DocMeta(title=got.title or document_title(got.text, path.name))
+    return Document(
+        doc_id=doc_id,
+        path=path.resolve(),
+        text=got.text,
+        meta=info,
+        sha256=sha,
+        pages=got.pages,
+        encoding=got.encoding,
+        chrome=got.chrome,
+        warnings=got.warnings,
+    )
+
+
 def load_folder(folder: str | Path, text_cache: str | Path | None = None) -> tuple[Document, ...]:
-    """Every readable ``.txt``, ``.md`` and ``.html`` file below ``folder``, sorted by name.
+    """Every readable file below ``folder`` with a suffix in ``SUFFIXES``, sorted by name.
 
     Args:
         folder: the corpus folder.
-        text_cache: a folder where the text extracted from HTML pages is kept by content hash
-            (see ``rag.text_cache``), so an unchanged page is not parsed again; None parses
-            every page. Entries of pages no longer in ``folder`` are dropped.
+        text_cache: a folder where the text extracted from HTML, PDF and Word files is kept by
+            content hash (see ``rag.text_cache``), so an unchanged file is not parsed again;
+            None parses every file. Entries of files no longer in ``folder`` are dropped.
 
     Raises:
         CorpusError: the folder is missing, or holds no readable document.
@@ -105,22 +93,24 @@ def load_folder(folder: str | Path, text_cache: str | Path | None = None) -> tup
         if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
             continue
         data = path.read_bytes()
-        if len(data) > MAX_BYTES:
-            log.warning("skipping %s: %d bytes is over the %d limit", path, len(data), MAX_BYTES)
+        limit = reader_for(path).max_bytes
+        if len(data) > limit:
+            log.warning("skipping %s: %d bytes is over the %d limit", path, len(data), limit)
             continue
         sha = hashlib.sha256(data).hexdigest()
         seen.add(sha)
         try:
-            text = _text(path, data, sha, cache)
-        except (UnicodeDecodeError, UnicodeError) as err:
-            log.warning("skipping %s: cannot decode it as UTF-8 (%s)", path, err.reason)
+            got = extract(path, data, sha, cache)
+        except (ReadError, UnicodeError) as err:
+            log.warning("skipping %s: %s", path, err)
             continue
-        if not text.strip():
-            log.warning("skipping %s: no text", path)
+        if not got.text.strip():  # a scan names its pages with no text layer
+            log.warning("skipping %s: no text%s", path, "".join(f"; {w}" for w in got.warnings))
             continue
         doc_id = path.relative_to(root).as_posix()
-        info = meta.get(doc_id) or DocMeta(title=document_title(text, path.name))
-        docs.append(Document(doc_id=doc_id, path=path.resolve(), text=text, meta=info, sha256=sha))
+        for warning in got.warnings:
+            log.warning("%s: %s", doc_id, warning)
+        docs.append(_document(doc_id, path, got, meta.get(doc_id), sha))
     if cache is not None:
         cache.prune(seen)
     if not docs:

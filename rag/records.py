@@ -2,13 +2,15 @@
 
 Every record that may be quoted carries ``doc_id``, ``start`` and ``end``: character offsets into
 the document's decoded text, so ``document.text[start:end]`` is the exact span. Nothing here
-computes; these are plain frozen dataclasses.
+computes beyond labels; these are plain frozen dataclasses.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from rag.readers.pages import page_label
 
 
 @dataclass(frozen=True)
@@ -25,13 +27,22 @@ class DocMeta:
 
 @dataclass(frozen=True)
 class Document:
-    """A decoded corpus file. ``text`` is never altered after decoding."""
+    """A decoded corpus file. ``text`` is never altered after decoding (or extraction).
+
+    ``pages[i]`` is page ``i + 1``'s ``(start, end)`` in ``text`` (empty when the format has no
+    pages); ``chrome`` holds spans of headers and footers repeated across pages, which content
+    may leave out; ``warnings`` are problems met reading the file (pages with no text layer).
+    """
 
     doc_id: str
     path: Path
     text: str
     meta: DocMeta
     sha256: str
+    pages: tuple[tuple[int, int], ...] = ()
+    encoding: str | None = None
+    chrome: tuple[tuple[int, int], ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,6 +97,13 @@ class Hit:
     author: str | None = None
     publisher: str | None = None
     kind: str = "article"
+    page: int | None = None  # 1-based first page of a paged document (PDF), else None
+    page_end: int | None = None  # its last page: equal to ``page`` unless it runs across pages
+
+    @property
+    def pages_label(self) -> str:
+        """'p. 12', 'pp. 12–13', or '' for an unpaged document."""
+        return page_label(self.page, self.page_end)
 
 
 @dataclass(frozen=True)
@@ -104,6 +122,13 @@ class Citation:
     date: str | None
     score: float
     kind: str = "article"
+    page: int | None = None  # 1-based first page of a paged document (PDF), else None
+    page_end: int | None = None  # its last page: equal to ``page`` unless it runs across pages
+
+    @property
+    def pages_label(self) -> str:
+        """'p. 12', 'pp. 12–13', or '' for an unpaged document."""
+        return page_label(self.page, self.page_end)
 
     @property
     def speaker(self) -> str:

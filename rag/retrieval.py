@@ -22,6 +22,7 @@ import numpy as np
 from rag.index import Index
 from rag.lexical import tokenize
 from rag.question import Profile
+from rag.readers.pages import page_of
 from rag.records import Hit
 from rag.settings import Settings
 
@@ -120,6 +121,7 @@ class Retriever:
     def _hit(self, chunk_id: int, score: float) -> Hit:
         c = self.index.chunks[chunk_id]
         doc = self.index.by_id[c.doc_id]
+        page, page_end = page_of(doc.pages, c.start, c.end)
         return Hit(
             chunk_id=c.chunk_id,
             doc_id=c.doc_id,
@@ -132,4 +134,6 @@ class Retriever:
             author=c.author,
             publisher=doc.meta.publisher,
             kind=c.kind,
+            page=page,
+            page_end=page_end,
         )

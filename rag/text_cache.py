@@ -1,61 +1,71 @@
-"""The text extracted from HTML pages, cached by the SHA-256 of each page's raw bytes.
+"""Extracted texts (HTML, PDF, Word), cached by the SHA-256 of each file's raw bytes.
 
-Parsing HTML is most of what loading a corpus costs (~25 ms a page with ``html.parser``: 13 s
-for the 530 pages of the Python docs), and ``load_folder`` already hashes every file's bytes, so
-an unchanged page can skip the parse. The cache is a folder (the index keeps one beside its
-builds); an entry is ``<raw sha256>.txt``: one line with the SHA-256 of the text, then the text
-in UTF-8. A read checks that line, so a damaged entry is a miss (the page is parsed again and the
-entry rewritten), never wrong text. Writes go to a temporary file renamed into place, so a crash
-leaves no half entry. The folder is named after ``html_text.VERSION``: another extractor never
-reads old entries. Left out: locking (two processes may both parse a page and write the same
-entry) and a size bound beyond ``prune``, which keeps only the pages still in the corpus.
+Extraction is most of what loading a corpus costs (~25 ms an HTML page with ``html.parser``:
+13 s for the 530 pages of the Python docs; a few ms a PDF page), and ``load_folder`` already
+hashes every file's bytes, so an unchanged file can skip the parse. The cache is a folder (the
+index keeps one beside its builds) with one sub-folder per reader and version, e.g.
+``pdf-v1/``: another extractor never reads old entries. An entry is ``<raw sha256>.json``: one
+line with the SHA-256 of the body, then the body, the ``Extracted`` record as UTF-8 JSON (text,
+page spans, title, encoding, header spans, warnings). A read checks that line, so a damaged
+entry is a miss (the file is parsed again and the entry rewritten), never wrong text. Writes go
+to a temporary file renamed into place, so a crash leaves no half entry. Left out: locking (two
+processes may both parse a file and write the same entry) and a size bound beyond ``prune``,
+which keeps only the files still in the corpus.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 import logging
 import os
 import shutil
 import uuid
 from pathlib import Path
 
-from rag.html_text import VERSION
+from rag.readers import READERS, Extracted, Reader
 
 log = logging.getLogger(__name__)
 
+SUFFIX = ".json"
+
 
 class TextCache:
-    """``raw sha256 -> extracted text`` entries in a folder; every failure is a miss."""
+    """``(reader, raw sha256) -> Extracted`` entries in a folder; every failure is a miss."""
 
     def __init__(self, folder: str | Path) -> None:
         self.root = Path(folder)
-        self.folder = self.root / f"html-v{VERSION}"
         self._warned = False
 
-    def get(self, sha: str) -> str | None:
-        """The cached text of the page whose raw bytes hash to ``sha``, or None."""
+    def folder(self, reader: Reader) -> Path:
+        """Where ``reader``'s entries live: ``<root>/<name>-v<version>``."""
+        return self.root / f"{reader.name}-v{reader.version}"
+
+    def get(self, sha: str, reader: Reader) -> Extracted | None:
+        """The cached extraction of the file whose raw bytes hash to ``sha``, or None."""
         try:
-            raw = (self.folder / f"{sha}.txt").read_bytes()
+            raw = (self.folder(reader) / f"{sha}{SUFFIX}").read_bytes()
         except OSError:
             return None
         check, newline, body = raw.partition(b"\n")
         if not newline or check != _digest(body):
-            log.info("text cache entry %s is damaged; parsing the page again", sha)
+            log.info("text cache entry %s is damaged; parsing the file again", sha)
             return None
         try:
-            return body.decode("utf-8")
-        except UnicodeDecodeError:  # a matching checksum over bytes put() never wrote
+            return _load(body)
+        except (ValueError, TypeError, KeyError):  # a right checksum over bytes put() never wrote
             return None
 
-    def put(self, sha: str, text: str) -> None:
-        """Store ``text`` for ``sha``; a cache that cannot be written is a warning, once."""
-        tmp = self.folder / f".{sha}-{uuid.uuid4().hex[:8]}.tmp"
+    def put(self, sha: str, reader: Reader, extracted: Extracted) -> None:
+        """Store ``extracted`` for ``sha``; a cache that cannot be written is a warning, once."""
+        folder = self.folder(reader)
+        tmp = folder / f".{sha}-{uuid.uuid4().hex[:8]}.tmp"
         try:
-            body = text.encode("utf-8")
-            self.folder.mkdir(parents=True, exist_ok=True)
+            body = json.dumps(dataclasses.asdict(extracted), ensure_ascii=False).encode("utf-8")
+            folder.mkdir(parents=True, exist_ok=True)
             tmp.write_bytes(_digest(body) + b"\n" + body)
-            os.replace(tmp, self.folder / f"{sha}.txt")
+            os.replace(tmp, folder / f"{sha}{SUFFIX}")
         except (OSError, UnicodeEncodeError) as err:
             if not self._warned:
                 log.warning("cannot write the text cache in %s (%s); carrying on", self.root, err)
@@ -66,13 +76,28 @@ class TextCache:
         """Drop every entry whose sha is not in ``keep``, and older extractors' folders."""
         if not self.root.is_dir():
             return
+        current = {self.folder(r).name for r in READERS}
         for path in self.root.iterdir():
-            if path.name.startswith("html-v") and path != self.folder:
+            if path.name not in current:
                 _remove(path)
-        if self.folder.is_dir():
-            for path in self.folder.iterdir():
-                if path.name.removesuffix(".txt") not in keep:
-                    _remove(path)
+            elif path.is_dir():
+                for entry in path.iterdir():
+                    if not (entry.name.endswith(SUFFIX) and entry.name[: -len(SUFFIX)] in keep):
+                        _remove(entry)
+
+
+def _load(body: bytes) -> Extracted:
+    """An entry's body back to the record; spans become tuples again."""
+    raw = json.loads(body.decode("utf-8"))
+    spans = {"pages", "chrome"}
+    fields = {
+        f.name: tuple(tuple(s) for s in raw[f.name]) if f.name in spans else raw[f.name]
+        for f in dataclasses.fields(Extracted)
+    }
+    fields["warnings"] = tuple(fields["warnings"])
+    if not isinstance(fields["text"], str):
+        raise TypeError("the text is not a string")
+    return Extracted(**fields)
 
 
 def _digest(body: bytes) -> bytes:

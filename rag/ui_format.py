@@ -133,9 +133,22 @@ def citation_label(c: Citation, related: bool = False) -> str:
 
 
 def _byline(c: Citation) -> str:
-    """'Reuters · 2018-08-04', escaped; the speaker says whose words the quote is."""
-    parts = [c.speaker] + ([c.date] if c.date else [])
+    """'Reuters · 2018-08-04 · p. 3', escaped; the speaker says whose words the quote is."""
+    parts = [c.speaker] + [p for p in (c.date, c.pages_label) if p]
     return html.escape(" · ".join(parts))
+
+
+def _where(c: Citation) -> str:
+    """The file and, in a paged document, its pages: 'manual.pdf · p. 12', escaped.
+
+    Example:
+        >>> from dataclasses import replace
+        >>> c = Citation(1, "m.pdf", "M", "m.pdf", 0, 3, "abc", None, None, None, 1.0, page=4)
+        >>> _where(c), _where(replace(c, doc_id="a&b.txt", page=None))
+        ('m.pdf · p. 4', 'a&amp;b.txt')
+    """
+    label = c.pages_label
+    return html.escape(f"{c.doc_id} · {label}" if label else c.doc_id)
 
 
 def source_html(c: Citation, text: str, related: bool = False) -> str:
@@ -151,7 +164,7 @@ def source_html(c: Citation, text: str, related: bool = False) -> str:
         f' <span class="rag-by">· {_byline(c)}</span>'
         f'<span class="rag-quote">“{escape(c.quote)}”</span></summary>'
         f'<div class="rag-context">{highlight(text, c.start, c.end, CONTEXT_CHARS)}</div>'
-        f'<div class="rag-offsets">{html.escape(c.doc_id)} · characters {c.start}–{c.end}</div>'
+        f'<div class="rag-offsets">{_where(c)} · characters {c.start}–{c.end}</div>'
         "</details>"
     )
 
@@ -234,7 +247,7 @@ def viewer_html(doc: Document, c: Citation, related: bool = False) -> str:
         '<div class="rag-viewer">'
         f'<div class="rag-viewer-h"><span class="{tone}">{status}</span>'
         f"<h3>{html.escape(meta.title)}</h3><div>{line}</div>"
-        f'<div class="rag-offsets">{html.escape(doc.doc_id)} · characters {c.start}–{c.end}'
+        f'<div class="rag-offsets">{_where(c)} · characters {c.start}–{c.end}'
         f" of {len(doc.text)} · {check}</div></div>"
         f'<div class="rag-doc">{highlight(doc.text, c.start, c.end)}</div></div>'
     )
@@ -261,6 +274,8 @@ def citation_dict(c: Citation) -> dict:
         "speaker": c.speaker,
         "kind": c.kind,
         "score": round(float(c.score), 4),
+        "page": c.page,
+        "page_end": c.page_end,
     }
 
 

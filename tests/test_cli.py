@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -154,7 +155,7 @@ def test_index_of_an_empty_folder_exits_2_with_one_clear_line(tmp_path, capsys):
     assert captured.out == ""
     assert captured.err.strip().splitlines() == [
         f"rag: error: no readable documents in {tmp_path / 'empty'} "
-        "(looked for .txt, .md, .html, .htm files)"
+        "(looked for .txt, .md, .html, .htm, .pdf, .docx files)"
     ]
 
 
@@ -167,7 +168,7 @@ def test_console_script_reports_corpus_errors_without_a_traceback(tmp_path):
     script = Path(sys.executable).parent / "rag"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "rag.cli"]
     (tmp_path / "empty").mkdir()
-    (tmp_path / "empty" / "bad.txt").write_bytes(b"caf\xe9 \xff")
+    (tmp_path / "empty" / "bad.txt").write_bytes(random.Random(0).randbytes(4096))  # not text
     out = subprocess.run(
         [*command, "index", str(tmp_path / "empty")], capture_output=True, text=True, timeout=120
     )

@@ -13,9 +13,9 @@ import pytest
 
 import rag
 
-# rag.__main__ runs the CLI when imported.
+# Sub-packages too (rag.readers); rag.__main__ runs the CLI when imported.
 MODULES = sorted(
-    m.name for m in pkgutil.iter_modules(rag.__path__, prefix="rag.") if m.name != "rag.__main__"
+    m.name for m in pkgutil.walk_packages(rag.__path__, prefix="rag.") if m.name != "rag.__main__"
 )
 
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import random
 
 import pytest
 from conftest import BRIDGE, CORPUS, FESTIVAL, ORCHARD, read
 
-from rag.documents import CorpusError, decode, load_folder, read_text
-from rag.html_text import html_to_text
+from rag.documents import CorpusError, load_folder, read_text
+from rag.readers import ReadError
+from rag.readers.html import html_to_text
+from rag.readers.text import decode
+
+GARBAGE = random.Random(0).randbytes(4096)  # no encoding reads this as text
 
 PAGE = (
     "<html><head><title>Ignored</title><style>p{color:red}</style></head><body>"
@@ -47,21 +52,23 @@ def test_real_corpus_text_is_the_decoded_file_unaltered():
 
 
 def test_decode_accepts_utf8_with_and_without_bom_and_utf16_with_bom():
-    assert decode("café".encode()) == "café"
-    assert decode(b"\xef\xbb\xbfcaf\xc3\xa9") == "café"
-    assert decode("café".encode("utf-16")) == "café"
-    with pytest.raises(UnicodeDecodeError):
-        decode(b"caf\xe9 \xff")
+    assert decode("café".encode()) == ("café", "utf-8")
+    assert decode(b"\xef\xbb\xbfcaf\xc3\xa9") == ("café", "utf-8-sig")
+    assert decode("café".encode("utf-16")) == ("café", "utf-16")
+    with pytest.raises(ReadError):
+        decode(GARBAGE)
+    with pytest.raises(ReadError, match="BOM"):
+        decode(b"\xef\xbb\xbfcaf\xe9")
 
 
 def test_undecodable_file_is_skipped_with_a_warning_naming_it(tiny_corpus, caplog):
-    (tiny_corpus / "latin1.txt").write_bytes(b"caf\xe9 \xff au lait, na\xefve")
+    (tiny_corpus / "garbage.txt").write_bytes(GARBAGE)
     with caplog.at_level(logging.WARNING, logger="rag.documents"):
         docs = load_folder(tiny_corpus)
-    assert "latin1.txt" not in [d.doc_id for d in docs]
+    assert "garbage.txt" not in [d.doc_id for d in docs]
     assert len(docs) == 3
     warning = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any("latin1.txt" in m and "decode" in m for m in warning), warning
+    assert any("garbage.txt" in m and "not UTF-8" in m for m in warning), warning
 
 
 def test_empty_folder_raises_a_clear_corpus_error(tmp_path):
@@ -76,7 +83,7 @@ def test_missing_folder_raises_a_clear_corpus_error(tmp_path):
 
 
 def test_folder_of_unreadable_or_blank_files_raises(tmp_path, caplog):
-    (tmp_path / "bad.txt").write_bytes(b"caf\xe9 \xff")
+    (tmp_path / "bad.txt").write_bytes(GARBAGE)
     (tmp_path / "blank.md").write_text(" \n\t\n", encoding="utf-8")
     (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")
     with caplog.at_level(logging.WARNING), pytest.raises(CorpusError):
@@ -86,7 +93,8 @@ def test_folder_of_unreadable_or_blank_files_raises(tmp_path, caplog):
 
 def test_hidden_files_and_other_suffixes_are_ignored(tiny_corpus):
     (tiny_corpus / ".draft.txt").write_text("A hidden draft sentence.", encoding="utf-8")
-    (tiny_corpus / "scan.pdf").write_bytes(b"%PDF-1.4")
+    (tiny_corpus / "table.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    (tiny_corpus / "scan.pdf").write_bytes(b"%PDF-1.4")  # a damaged PDF: skipped, warned
     assert len(load_folder(tiny_corpus)) == 3
 
 
@@ -130,14 +138,14 @@ def no_parsing(monkeypatch):
     def refuse(html):
         raise AssertionError("an unchanged page was parsed again")
 
-    monkeypatch.setattr("rag.documents.html_to_text", refuse)
+    monkeypatch.setattr("rag.readers.html.html_to_text", refuse)
 
 
 def test_cached_load_equals_a_fresh_load_and_parses_nothing(tmp_path, monkeypatch):
     corpus, cache = html_corpus(tmp_path / "corpus"), tmp_path / "cache"
     fresh = load_folder(corpus)
     assert load_folder(corpus, text_cache=cache) == fresh
-    assert len(list(cache.rglob("*.txt"))) == 2  # the two HTML pages, not the .txt
+    assert len(list(cache.rglob("*.json"))) == 2  # the two HTML pages, not the .txt
     no_parsing(monkeypatch)
     assert load_folder(corpus, text_cache=cache) == fresh
 
@@ -149,13 +157,13 @@ def test_a_changed_page_is_parsed_again(tmp_path):
     doc = {d.doc_id: d for d in load_folder(corpus, text_cache=cache)}["page.html"]
     assert "reopened on June 9." in doc.text
     assert doc.text == read_text(doc.path)
-    assert len(list(cache.rglob("*.txt"))) == 2  # the old version's entry was dropped
+    assert len(list(cache.rglob("*.json"))) == 2  # the old version's entry was dropped
 
 
 def test_a_damaged_cache_entry_is_parsed_again_and_rewritten(tmp_path, monkeypatch):
     corpus, cache = html_corpus(tmp_path / "corpus"), tmp_path / "cache"
     fresh = load_folder(corpus, text_cache=cache)
-    for entry in cache.rglob("*.txt"):
+    for entry in cache.rglob("*.json"):
         data = entry.read_bytes()
         entry.write_bytes(data.replace(b"harbour", b"HARBOUR").replace(b"ferries", b"barges"))
     assert load_folder(corpus, text_cache=cache) == fresh

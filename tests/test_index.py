@@ -48,7 +48,7 @@ def test_first_open_builds_and_second_open_embeds_nothing(built, tiny_corpus, fa
     first, index_dir = built
     assert first.stats == {
         "documents": 3, "chunks": 3, "sentences": 8, "posts": 0, "chrome_lines": 0,
-        "requotes": 0, "embedded_this_load": full_count(first),
+        "requotes": 0, "embedded_this_load": full_count(first), "warnings": (),
     }  # fmt: skip
     calls = fake_encoder.calls
     second = open_tiny(tiny_corpus, index_dir)
@@ -237,7 +237,7 @@ def test_reopening_an_unchanged_html_corpus_parses_and_embeds_nothing(tmp_path, 
     def refuse(*args):
         raise AssertionError("an unchanged page was parsed or embedded again")
 
-    monkeypatch.setattr("rag.documents.html_to_text", refuse)
+    monkeypatch.setattr("rag.readers.html.html_to_text", refuse)
     again = open_index(root, load_cached(corpus, root), Settings(), refuse)
     assert again.embedded == 0 and again.chunks == first.chunks
     assert again.documents == first.documents

@@ -2,14 +2,18 @@
 
 Block elements become line breaks, ``script``/``style``/``head``/``nav``-like elements are
 dropped, and entities are unescaped. The same input always yields the same text, so
-``read_text(path)[start:end]`` is the quote for an HTML citation. Left out: CSS layout, tables
-as grids, and JavaScript-rendered content.
+``read_text(path)[start:end]`` is the quote for an HTML citation. The bytes are decoded as plain
+text is (``rag.readers.text.decode``). Left out: CSS layout, tables as grids, ``<meta charset>``
+(detection decides), and JavaScript-rendered content.
 """
 
 from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+
+from rag.readers.base import Extracted, Reader
+from rag.readers.text import decode
 
 # Bump when the extracted text changes (and rag.index.PIPELINE_VERSION with it, since the index
 # keys files by their raw bytes): cached texts (rag.text_cache) are filed under it.
@@ -61,3 +65,12 @@ def html_to_text(html: str) -> str:
     lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n")]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def read(data: bytes) -> Extracted:
+    """The page's extracted text, with the encoding its bytes were decoded from."""
+    text, encoding = decode(data)
+    return Extracted(html_to_text(text), encoding=encoding)
+
+
+READER = Reader("html", (".html", ".htm"), read, version=VERSION)

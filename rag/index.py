@@ -41,7 +41,7 @@ from rag.vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = 8  # bump when segmentation, chunking or token rules change: vectors are dropped
+PIPELINE_VERSION = 9  # bump when segmentation, chunking or token rules change: vectors are dropped
 
 
 @dataclass(frozen=True)

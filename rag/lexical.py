@@ -1,7 +1,7 @@
 """The lexical side: tokens, a light stemmer, and a BM25 index (bm25s) with the four verbs.
 
 Dense vectors miss names, numbers and dates; BM25 catches them. Tokens are lowercased NFKC
-words with English stop words dropped and a light suffix stemmer (so "sanctioned" meets
+words without accents, with English stop words dropped and a light suffix stemmer (so "sanctioned" meets
 "sanctions"). Left out: language-specific stemmers for other languages; non-English words are
 kept as they are, so they still match themselves.
 """
@@ -70,14 +70,31 @@ def american(word: str) -> str:
     return word
 
 
+def unaccented(word: str) -> str:
+    """A word without its combining accents, so "Beyonce" as typed meets "Beyoncé".
+
+    Example:
+        >>> unaccented("frédéric"), unaccented("wodzińska"), unaccented("東京")
+        ('frederic', 'wodzinska', '東京')
+    """
+    if word.isascii():
+        return word
+    folded = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in folded if not unicodedata.combining(c))
+
+
 @functools.lru_cache(maxsize=200_000)  # words recur: each is stemmed once per process
 def stem(word: str) -> str:
-    """A light English suffix stemmer with common irregular verbs and one spelling.
+    """A light English suffix stemmer with common irregular verbs and one spelling; accents are
+    dropped first.
 
     Example:
         >>> [stem(w) for w in ("sanctioned", "sanctions", "rebuilding", "carried", "went")]
         ['sanction', 'sanction', 'rebuild', 'carry', 'go']
+        >>> stem("beyoncé") == stem("beyonce")
+        True
     """
+    word = unaccented(word)
     if word in IRREGULAR:
         return IRREGULAR[word]
     word = american(word)

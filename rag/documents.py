@@ -4,8 +4,9 @@ A ``Document.text`` is the file's decoded text, never altered, so offsets into i
 the file. For ``.html`` the text is the page's extracted text (see ``rag.html_text``): offsets index
 that extracted text, which ``read_text(path)`` reproduces exactly; a ``text_cache`` folder keeps
 it by content hash, so re-opening an unchanged corpus parses no page. Left out on purpose: PDF and
-Office formats, and guessing encodings beyond UTF-8 and UTF-16 with a BOM (anything else is
-skipped with a warning that names the file, so nothing is silently mis-decoded).
+Office formats, and guessing encodings beyond UTF-8 and UTF-16 (with a BOM, or without one when
+its NUL bytes show it, ``rag.sniff``); anything else is skipped with a warning that names the
+file, so nothing is silently mis-decoded. Which files are read is ``rag.corpus_files``'s job.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import json
 import logging
 from pathlib import Path
 
+from rag.corpus_files import corpus_files
 from rag.html_text import html_to_text
 from rag.records import DocMeta, Document
+from rag.sniff import unbroken_run, utf16_without_bom
 from rag.text_cache import TextCache
 
 log = logging.getLogger(__name__)
@@ -33,16 +36,19 @@ class CorpusError(ValueError):
 
 
 def decode(data: bytes) -> str:
-    """Bytes to text: UTF-8 (with or without BOM) or UTF-16 with a BOM, else UnicodeDecodeError.
+    """Bytes to text: UTF-8 (with or without BOM), UTF-16 with a BOM or without one (see
+    ``rag.sniff.utf16_without_bom``), else UnicodeDecodeError.
 
     Example:
-        >>> decode("caf\\u00e9".encode())
-        'café'
+        >>> decode("caf\\u00e9".encode()), decode("The".encode("utf-16-le"))
+        ('café', 'The')
     """
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
+    if utf16 := utf16_without_bom(data):
+        return data.decode(utf16)
     return data.decode("utf-8")
 
 
@@ -116,9 +122,9 @@ def load_folder(folder: str | Path, text_cache: str | Path | None = None) -> tup
     cache = TextCache(text_cache) if text_cache is not None else None
     seen: set[str] = set()
     docs: list[Document] = []
-    for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in SUFFIXES):
-        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
-            continue
+    # Real paths inside the corpus only, each file once (links out are skipped with a warning).
+    for entry in corpus_files(root, SUFFIXES):
+        path = entry.path
         data = path.read_bytes()
         if len(data) > MAX_BYTES:
             log.warning("skipping %s: %d bytes is over the %d limit", path, len(data), MAX_BYTES)
@@ -133,9 +139,16 @@ def load_folder(folder: str | Path, text_cache: str | Path | None = None) -> tup
         if not text.strip():
             log.warning("skipping %s: no text", path)
             continue
-        doc_id = path.relative_to(root).as_posix()
-        info = meta.get(doc_id) or DocMeta(title=_title_from_text(text, path.stem))
-        docs.append(Document(doc_id=doc_id, path=path.resolve(), text=text, meta=info, sha256=sha))
+        doc_id = entry.doc_id
+        if run := unbroken_run(text):  # segmentation drops such a line as page chrome
+            log.warning(
+                "%s: a run of %d characters without a space; a line of one such token is"
+                " dropped as page chrome, not indexed",
+                path,
+                run,
+            )
+        info = meta.get(doc_id) or DocMeta(title=_title_from_text(text, Path(doc_id).stem))
+        docs.append(Document(doc_id=doc_id, path=path, text=text, meta=info, sha256=sha))
     if cache is not None:
         cache.prune(seen)
     if not docs:

@@ -115,6 +115,9 @@ class ChatUI:
         if not (question or "").strip():
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
+        # Only the last MAX_TURNS are kept (this one included), so neither the session's state
+        # nor the reply, which carries the whole conversation, grows without bound.
+        turns = turns[-(MAX_TURNS - 1) :]
         shown = self.messages(turns) + [{"role": "user", "content": user_html(question)}]
         yield shown + [_said(pending_html())], "", gr.skip(), gr.skip(), gr.skip()
         # The earlier answers, not just the questions: "What did he propose?" needs the name
@@ -125,9 +128,8 @@ class ChatUI:
         for step in partial:
             yield shown + [_said(step)], gr.skip(), gr.skip(), gr.skip(), gr.skip()
             time.sleep(STREAM_PAUSE)
-        # The last update carries everything, so API clients of /chat get the whole state;
-        # only the last MAX_TURNS are kept, so neither the state nor the reply grows unbounded.
-        turns = (turns + [(question, answer)])[-MAX_TURNS:]
+        # The last update carries everything, so API clients of /chat get the whole state.
+        turns = turns + [(question, answer)]
         yield shown + [_said(final)], "", turns, *self.sources(turns, len(turns) - 1)
 
     def sources(self, turns: list[Exchange], t: int):

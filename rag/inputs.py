@@ -82,7 +82,7 @@ def clean_question(question: object, limit: int) -> Question:
     if question is None:
         question = ""
     if not isinstance(question, str):
-        raise InputError(f"a question must be text (str), not {type(question).__name__}")
+        raise InputError(f"a question must be text (str), not {_kind(question)}")
     shown = _CONTROL.sub(" ", valid_text(question)).strip()
     if not has_content(shown):
         return Question("", shown, EMPTY_NOTICE)
@@ -110,7 +110,7 @@ def clean_history(history: object) -> list[Turn | str]:
         return []
     if isinstance(history, str | bytes) or not isinstance(history, Sequence):
         raise InputError(
-            f"history must be a list of earlier questions or Turns, not {type(history).__name__}"
+            f"history must be a list of earlier questions or Turns, not {_kind(history)}"
         )
     out: list[Turn | str] = []
     for i, item in enumerate(history):
@@ -120,11 +120,15 @@ def clean_history(history: object) -> list[Turn | str]:
             out.append(Turn(*(valid_text(v) for v in _fields(item))))
         else:
             raise InputError(
-                f"history[{i}] must be an earlier question (str) or a Turn, "
-                f"not {type(item).__name__}"
+                f"history[{i}] must be an earlier question (str) or a Turn, not {_kind(item)}"
             )
     return out
 
 
 def _fields(turn: Turn) -> tuple[object, ...]:
     return turn.question, turn.query, turn.answer_text
+
+
+def _kind(value: object) -> str:
+    """What a refused value is, for the message: ``None`` or its type's name."""
+    return "None" if value is None else type(value).__name__

@@ -210,6 +210,13 @@ def cmd_chat(args: argparse.Namespace, read: Callable[[str], str] | None = None)
         emit(format_answer(chat.ask(line)), end="\n\n")
 
 
+class _PrintableFormatter(logging.Formatter):
+    """Log lines with control characters shown as escapes (see ``printable``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
+
+
 def _tolerant(stream: object) -> None:
     """Make a text stream replace what it cannot decode or encode, where it allows it."""
     reconfigure = getattr(stream, "reconfigure", None)
@@ -306,9 +313,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # An answer or file name that the terminal's encoding lacks prints as "?", never a crash.
     _tolerant(sys.stdout)
     _tolerant(sys.stderr)
-    logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s: %(message)s"
-    )
+    # Warnings name files, and a file name may hold control characters too.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_PrintableFormatter("%(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "any_arguments", False):

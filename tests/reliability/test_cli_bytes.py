@@ -84,3 +84,16 @@ def test_json_output_escapes_every_control_character_and_still_verifies(hostile_
 def test_printable_keeps_text_and_shows_controls():
     assert cli.printable("a\x1b[2Jb\tc\n\x07\x7f\x9b") == "a\\x1b[2Jb\tc\n\\x07\\x7f\\x9b"
     assert cli.printable("Grüße, 東京 🤔") == "Grüße, 東京 🤔"
+
+
+def test_a_file_name_with_control_characters_is_logged_visibly(tmp_path):
+    corpus = tmp_path / "bad"
+    corpus.mkdir()
+    (corpus / "x\x1b[2J.txt").write_bytes(b"caf\xe9")  # not UTF-8: skipped with a warning
+    env = {**os.environ, "LC_ALL": "C.UTF-8"}
+    out = subprocess.run(
+        [sys.executable, "-m", "rag", "index", str(corpus)],
+        capture_output=True, env=env, cwd=ROOT, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 2  # no readable document: no model is loaded
+    assert b"\x1b" not in out.stderr and b"x\\x1b[2J.txt" in out.stderr

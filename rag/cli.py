@@ -58,13 +58,14 @@ def to_json(record: object) -> str:
 
 
 def printable(text: str) -> str:
-    """``text`` with each control character a terminal would act on shown as ``\\xNN``.
+    """``text`` with each control character a terminal would act on shown as ``\\xNN``; a
+    Windows line end is a line end, a lone carriage return (which overwrites the line) is shown.
 
     Example:
-        >>> printable("a\\x1b[2Jb\\tc\\x07")
-        'a\\\\x1b[2Jb\\tc\\\\x07'
+        >>> printable("a\\x1b[2Jb\\tc\\x07\\r\\nd\\re")
+        'a\\\\x1b[2Jb\\tc\\\\x07\\nd\\\\x0de'
     """
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text.replace("\r\n", "\n"))
 
 
 def json_printable(text: str) -> str:

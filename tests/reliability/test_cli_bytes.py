@@ -84,6 +84,7 @@ def test_json_output_escapes_every_control_character_and_still_verifies(hostile_
 def test_printable_keeps_text_and_shows_controls():
     assert cli.printable("a\x1b[2Jb\tc\n\x07\x7f\x9b") == "a\\x1b[2Jb\tc\n\\x07\\x7f\\x9b"
     assert cli.printable("Grüße, 東京 🤔") == "Grüße, 東京 🤔"
+    assert cli.printable("one\r\ntwo\rthree") == "one\ntwo\\x0dthree"  # CRLF files stay readable
 
 
 def test_a_file_name_with_control_characters_is_logged_visibly(tmp_path):

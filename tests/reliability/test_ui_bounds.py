@@ -107,3 +107,37 @@ def test_http_clients_get_an_answer_or_a_readable_error(server):
     event, message = call(url, "ask", f'{{"data": [{question}, [1, null]]}}'.encode())
     assert event == "error"
     assert message["error"] == "history[0] must be an earlier question (str) or a Turn, not int."
+
+
+@pytest.mark.slow
+def test_an_overloaded_queue_answers_busy_at_once(assistant, monkeypatch):
+    import functools
+    import threading
+
+    import httpx
+
+    release = threading.Event()
+    answer = app.ChatUI.api_ask
+
+    @functools.wraps(answer)
+    def stuck(self, question, history=None):
+        release.wait(60)  # holds the one worker until the test has filled the queue
+        return answer(self, question, history)
+
+    monkeypatch.setattr(app.ChatUI, "api_ask", stuck)
+    monkeypatch.setattr(app, "QUEUE_SIZE", 1)
+    monkeypatch.setattr(app, "CONCURRENCY", 1)
+    demo = app.build_demo(assistant)
+    _, url, _ = app.launch(demo, port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        body = {"data": [LETTER, None]}
+        codes = [
+            httpx.post(f"{url.rstrip('/')}/gradio_api/call/ask", json=body, timeout=30)
+            for _ in range(5)
+        ]
+        refused = [r for r in codes if r.status_code == 503]
+        assert 1 <= 5 - len(refused) <= 2  # one running, at most one waiting
+        assert all("Queue is full" in r.json()["detail"] for r in refused)
+    finally:
+        release.set()
+        demo.close()

@@ -141,3 +141,13 @@ def test_an_overloaded_queue_answers_busy_at_once(assistant, monkeypatch):
     finally:
         release.set()
         demo.close()
+
+
+@pytest.mark.slow
+def test_the_chat_endpoint_shows_a_surrogate_as_a_replacement_character(server):
+    question = json.dumps(LETTER + "\ud800")
+    event, data = call(server[1], "chat", f'{{"data": [{question}, 5, 0.3]}}'.encode())
+    assert event == "complete"
+    messages = data[0]
+    assert "Gerasimov" in json.dumps(messages)
+    assert messages[0]["content"][0]["text"] == f'<div class="rag-user">{LETTER}\ufffd</div>'

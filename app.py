@@ -8,7 +8,14 @@ launches them. API clients get a stateless ``/ask`` endpoint (question plus earl
 
 Left out on purpose: uploads, logins and any way for the browser to name a file. The document
 viewer looks sources up by index in the session's own answers, then by ``doc_id`` through
-``assistant.document``. All HTML is built, and escaped, in ``rag.ui_format``.
+``assistant.document``, so it shows only what the corpus loader admitted (no link out of the
+corpus). All HTML is built, and escaped, in ``rag.ui_format``.
+
+Bounded on purpose: a session keeps its last ``MAX_TURNS`` exchanges, its state expires after
+``SESSION_TTL`` seconds without a question, at most ``MAX_SESSIONS`` sessions are held, the
+queue holds ``QUEUE_SIZE`` waiting events (then answers "Queue is full"), and gradio's own
+upload route takes files of at most ``MAX_UPLOAD`` (the app has no upload feature), deleted
+within ``UPLOAD_AGE`` seconds.
 """
 
 import argparse
@@ -19,7 +26,7 @@ from collections.abc import Sequence
 
 import gradio as gr
 
-from rag import Answer, Assistant, CorpusError, Settings, Turn
+from rag import Answer, Assistant, CorpusError, InputError, Settings, Turn
 from rag.ui_format import (
     CSS,
     answer_dict,
@@ -35,6 +42,12 @@ from rag.ui_format import (
 )
 
 CONCURRENCY = 4  # events run at once per listener; more users wait in the queue
+QUEUE_SIZE = 64  # events waiting at most; more are refused at once ("Queue is full")
+MAX_TURNS = 20  # exchanges a session keeps and shows; follow-ups use fewer (history_turns)
+SESSION_TTL = 3600  # seconds an idle session's conversation is kept
+MAX_SESSIONS = 1_000  # sessions held in memory (gradio's default is 10,000), oldest dropped
+MAX_UPLOAD = "1kb"  # gradio's /upload route exists whatever the app; nothing here needs it
+UPLOAD_AGE = 600  # seconds before a file that reached it anyway is deleted
 STREAM_PAUSE = 0.04  # seconds between streamed paragraphs, so the reply visibly builds up
 
 # Questions about the shipped corpus, shown only when its documents are the ones loaded.
@@ -97,9 +110,14 @@ class ChatUI:
 
         Yields (chat, textbox, turns, source picker, viewer).
         """
+        if question is not None and not isinstance(question, str):
+            raise gr.Error(f"A question must be text, not {type(question).__name__}.")
         if not (question or "").strip():
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
+        # Only the last MAX_TURNS are kept (this one included), so neither the session's state
+        # nor the reply, which carries the whole conversation, grows without bound.
+        turns = turns[-(MAX_TURNS - 1) :]
         shown = self.messages(turns) + [{"role": "user", "content": user_html(question)}]
         yield shown + [_said(pending_html())], "", gr.skip(), gr.skip(), gr.skip()
         # The earlier answers, not just the questions: "What did he propose?" needs the name
@@ -170,7 +188,10 @@ class ChatUI:
             The answer text, and a JSON with the searched query, abstention and the citations
             (doc_id, start, end, quote, title, author, publisher, date) and related passages.
         """
-        answer = self.ask(question, [str(q) for q in history or []])
+        try:
+            answer = self.ask(question, history or [])
+        except InputError as err:  # a gr.Error reaches the client with its message
+            raise gr.Error(f"{err}.") from err
         return answer.text, answer_dict(answer)
 
 
@@ -185,8 +206,8 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
     """The chat UI and the ``/ask`` API over ``assistant``; launch it with ``launch``."""
     ui = ChatUI(assistant)
     n_docs = len(assistant.documents)
-    with gr.Blocks(title="Ask the documents") as demo:
-        turns = gr.State([])
+    with gr.Blocks(title="Ask the documents", delete_cache=(UPLOAD_AGE, UPLOAD_AGE)) as demo:
+        turns = gr.State([], time_to_live=SESSION_TTL)
         gr.Markdown(
             f"## Ask the documents\nAnswers are **verbatim quotes** from {n_docs} documents, "
             "each with its source. Open a source to check the quote in its document."
@@ -253,12 +274,15 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
         picker.input(ui.view, [picker, turns], viewer, **hidden).then(None, js=SCROLL_TO_MARK)
         chat.select(ui.select, turns, [picker, viewer], **hidden).then(None, js=SCROLL_TO_MARK)
         gr.api(ui.api_ask, api_name="ask")
-    demo.queue(default_concurrency_limit=CONCURRENCY)
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
     return demo
 
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, **kwargs):
-    """Serve ``demo``; in Gradio 6 the page's CSS is a launch option, so it is passed here."""
+    """Serve ``demo`` with the app's bounds (see the module docstring); in Gradio 6 the page's
+    CSS is a launch option, so it is passed here."""
+    kwargs.setdefault("max_file_size", MAX_UPLOAD)
+    kwargs.setdefault("state_session_capacity", MAX_SESSIONS)
     return demo.launch(server_name=host, server_port=port, css=CSS, **kwargs)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import threading
 import time
 from collections.abc import Sequence
@@ -30,14 +29,12 @@ from rag.conversation import (
 from rag.documents import load_folder
 from rag.embedding import Encoder, load_encoder
 from rag.index import Index, open_index
+from rag.inputs import EMPTY_NOTICE, clean_history, clean_question
 from rag.records import Answer, Document, Hit, Turn
 from rag.retrieval import Retrieved, Retriever
 from rag.settings import Settings, default_index_root
 
 log = logging.getLogger(__name__)
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-EMPTY_NOTICE = "Please type a question."
 
 
 def default_index_dir(corpus: Path) -> Path:
@@ -137,22 +134,16 @@ class Assistant:
             return encoder.encode(texts)
 
     def search(self, query: str, k: int | None = None) -> list[Hit]:
-        """The ``k`` best passages for ``query``, best first (hybrid dense + BM25)."""
-        query, _ = self._clean(query)
+        """The ``k`` best passages for ``query``, best first (hybrid dense + BM25).
+
+        Raises:
+            InputError: ``query`` is not a string.
+        """
+        query = clean_question(query, self.settings.max_question_chars).text
         if not query:
             return []
         k = k or self.settings.k
         return list(self._retrieve(query, k, keep=k).hits)
-
-    def _clean(self, question: str) -> tuple[str, str | None]:
-        text = _CONTROL.sub(" ", question or "").strip()
-        limit = self.settings.max_question_chars
-        if len(text) > limit:
-            notice = (
-                f"Your question was {len(text):,} characters; only the first {limit:,} were used."
-            )
-            return text[:limit], notice
-        return text, None
 
     def ask(
         self,
@@ -174,11 +165,18 @@ class Assistant:
 
         Returns:
             An ``Answer`` whose every citation satisfies ``read(path)[start:end] == quote``.
+            A question with no letter or digit gets ``EMPTY_NOTICE`` and no search.
+
+        Raises:
+            InputError: ``question`` is not a string (or None), or ``history`` is not a list
+                of strings and ``Turn`` records (see ``rag.inputs``).
         """
         started = time.perf_counter()
-        text, notice = self._clean(question)
+        cleaned = clean_question(question, self.settings.max_question_chars)
+        history = clean_history(history)
+        text, notice = cleaned.text, cleaned.notice
         if not text:
-            return Answer(EMPTY_NOTICE, (), True, "", question or "", notice=EMPTY_NOTICE)
+            return Answer(EMPTY_NOTICE, (), True, "", cleaned.shown, notice=EMPTY_NOTICE)
         turns = replay(self.ask, history, self.settings.history_turns)
         followup = rewrite(text, turns)
         query = followup.query

@@ -8,8 +8,11 @@ Each command parses its options, calls one library function and prints::
     rag chat                          the same, in a conversation (/reset starts over)
     rag eval ...                      score the eval set (rag.cli_eval)
 
-A ``CorpusError`` is one line on stderr and exit code 2. Left out: a ``serve`` command (run
-``python app.py``) and any formatting beyond plain text and ``--json``.
+A ``CorpusError`` or ``InputError`` is one line on stderr and exit code 2. Input is read
+tolerantly: an undecodable byte in argv or stdin becomes U+FFFD (via ``rag.inputs``), never a
+traceback. Output is made safe for a terminal: the control characters a document may hold
+(``\x1b[2J``, ``\x1b]0;title\x07``) are printed as visible ``\x1b`` escapes, never raw. Left out:
+a ``serve`` command (run ``python app.py``) and any formatting beyond plain text and ``--json``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import re
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
@@ -28,6 +32,8 @@ EXCERPT = 240  # characters of a hit's text shown by `rag search`
 PROMPT = "you> "
 QUIT = {"exit", "quit", ":q"}
 RESET = {"/reset", "/new"}
+# C0 controls but tab and newline, DEL and C1: a terminal acts on them (clear, retitle, move).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 # ---- printing -----------------------------------------------------------------------------
@@ -48,7 +54,34 @@ def to_json(record: object) -> str:
             return [plain(i) for i in x]
         return x
 
-    return json.dumps(plain(record), indent=2, ensure_ascii=False, default=str)
+    return json_printable(json.dumps(plain(record), indent=2, ensure_ascii=False, default=str))
+
+
+def printable(text: str) -> str:
+    """``text`` with each control character a terminal would act on shown as ``\\xNN``; a
+    Windows line end is a line end, a lone carriage return (which overwrites the line) is shown.
+
+    Example:
+        >>> printable("a\\x1b[2Jb\\tc\\x07\\r\\nd\\re")
+        'a\\\\x1b[2Jb\\tc\\\\x07\\nd\\\\x0de'
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text.replace("\r\n", "\n"))
+
+
+def json_printable(text: str) -> str:
+    """JSON text with the controls ``json.dumps`` leaves raw (DEL, C1) escaped as ``\\uNNNN``,
+    so the decoded value is unchanged.
+
+    Example:
+        >>> json_printable('"a\\x9bb"'), json.loads(json_printable('"a\\x9bb"')) == "a\\x9bb"
+        ('"a\\\\u009bb"', True)
+    """
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def emit(text: str, end: str = "\n") -> None:
+    """Print ``text`` made safe for a terminal (see ``printable``)."""
+    print(printable(text), end=end, flush=True)
 
 
 def excerpt(text: str, limit: int = EXCERPT) -> str:
@@ -111,7 +144,7 @@ def answer_json(answer) -> str:
     """``dataclasses.asdict`` of the answer, plus ``rewritten``."""
     data = dataclasses.asdict(answer)
     data["rewritten"] = answer.rewritten
-    return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    return json_printable(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
 # ---- commands -----------------------------------------------------------------------------
@@ -148,18 +181,23 @@ def cmd_search(args: argparse.Namespace) -> int:
     elif not hits:
         print("No passages found.")
     else:
-        print("\n\n".join(format_hit(i, h) for i, h in enumerate(hits, 1)))
+        emit("\n\n".join(format_hit(i, h) for i, h in enumerate(hits, 1)))
     return 0
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
     answer = _open(args).ask(args.question, k=args.k)
-    print(answer_json(answer) if args.json else format_answer(answer))
+    if args.json:
+        print(answer_json(answer))
+    else:
+        emit(format_answer(answer))
     return 0
 
 
 def cmd_chat(args: argparse.Namespace, read: Callable[[str], str] | None = None) -> int:
     read = read or input  # looked up per call, so a test can stand in for the terminal
+    # A byte that is not UTF-8 becomes U+FFFD instead of a UnicodeDecodeError ending the chat.
+    _tolerant(sys.stdin)
     chat = _open(args).chat()
     print("Ask about the documents. /reset starts a new conversation; exit or Ctrl-D quits.")
     while True:
@@ -168,6 +206,9 @@ def cmd_chat(args: argparse.Namespace, read: Callable[[str], str] | None = None)
         except (EOFError, KeyboardInterrupt):
             print()
             return 0
+        except UnicodeDecodeError:  # a stream that cannot be reconfigured
+            print("(that line could not be read as text; please type it again)")
+            continue
         if line.lower() in QUIT:
             return 0
         if line.lower() in RESET:
@@ -176,7 +217,24 @@ def cmd_chat(args: argparse.Namespace, read: Callable[[str], str] | None = None)
             continue
         if not line:
             continue
-        print(format_answer(chat.ask(line)), end="\n\n", flush=True)
+        emit(format_answer(chat.ask(line)), end="\n\n")
+
+
+class _PrintableFormatter(logging.Formatter):
+    """Log lines with control characters shown as escapes (see ``printable``)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable(super().format(record))
+
+
+def _tolerant(stream: object) -> None:
+    """Make a text stream replace what it cannot decode or encode, where it allows it."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="replace")
+        except (ValueError, OSError):  # already read from, or detached: keep it as it is
+            pass
 
 
 def _index_dir(args: argparse.Namespace) -> str | None:
@@ -262,19 +320,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``rag`` console script; returns the exit code."""
-    logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s: %(message)s"
-    )
+    # An answer or file name that the terminal's encoding lacks prints as "?", never a crash.
+    _tolerant(sys.stdout)
+    _tolerant(sys.stderr)
+    # Warnings name files, and a file name may hold control characters too.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_PrintableFormatter("%(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
     if extra and not getattr(args, "any_arguments", False):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    from rag import CorpusError
+    from rag import CorpusError, InputError
 
     try:
         return int(args.func(args) or 0)
-    except CorpusError as err:
-        print(f"rag: error: {err}", file=sys.stderr)
+    except (CorpusError, InputError) as err:
+        print(printable(f"rag: error: {err}"), file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
         return 130

@@ -7,7 +7,8 @@ spans and hints (title, encoding). ``read_text(path)`` reproduces that text exac
 content hash, so re-opening an unchanged corpus parses no page. A file no reader can read
 (damaged, encrypted, undecodable) is skipped with a warning that names it; per-file problems
 (pages with no text layer) are logged and kept on ``Document.warnings``. Left out: guessing a
-format from content, and archives.
+format from content, and archives. Which files are read (real paths inside the corpus, each
+once) is ``rag.corpus_files``'s job.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ import json
 import logging
 from pathlib import Path
 
+from rag.corpus_files import corpus_files
 from rag.doc_title import document_title
 from rag.readers import SUFFIXES, Extracted, ReadError, extract, reader_for
 from rag.records import DocMeta, Document
+from rag.sniff import unbroken_run
 from rag.text_cache import TextCache
 
 log = logging.getLogger(__name__)
@@ -89,9 +92,9 @@ def load_folder(folder: str | Path, text_cache: str | Path | None = None) -> tup
     cache = TextCache(text_cache) if text_cache is not None else None
     seen: set[str] = set()
     docs: list[Document] = []
-    for path in sorted(p for p in root.rglob("*") if p.suffix.lower() in SUFFIXES):
-        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
-            continue
+    # Real paths inside the corpus only, each file once (links out are skipped with a warning).
+    for entry in corpus_files(root, SUFFIXES):
+        path = entry.path
         data = path.read_bytes()
         limit = reader_for(path).max_bytes
         if len(data) > limit:
@@ -107,9 +110,16 @@ def load_folder(folder: str | Path, text_cache: str | Path | None = None) -> tup
         if not got.text.strip():  # a scan names its pages with no text layer
             log.warning("skipping %s: no text%s", path, "".join(f"; {w}" for w in got.warnings))
             continue
-        doc_id = path.relative_to(root).as_posix()
+        doc_id = entry.doc_id
         for warning in got.warnings:
             log.warning("%s: %s", doc_id, warning)
+        if run := unbroken_run(got.text):  # segmentation drops such a line as page chrome
+            log.warning(
+                "%s: a run of %d characters without a space; a line of one such token is"
+                " dropped as page chrome, not indexed",
+                path,
+                run,
+            )
         docs.append(_document(doc_id, path, got, meta.get(doc_id), sha))
     if cache is not None:
         cache.prune(seen)

@@ -1,9 +1,9 @@
 """The lexical side: tokens, a light stemmer, and a BM25 index (bm25s) with the four verbs.
 
 Dense vectors miss names, numbers and dates; BM25 catches them. Tokens are lowercased NFKC
-words without accents, with English stop words dropped and a light suffix stemmer (so "sanctioned" meets
-"sanctions"). Left out: language-specific stemmers for other languages; non-English words are
-kept as they are, so they still match themselves.
+words without accents, with English stop words dropped and a light suffix stemmer (so
+"sanctioned" meets "sanctions"). Left out: language-specific stemmers for other languages;
+non-English words are kept as they are (less their accents), so they still match themselves.
 """
 
 from __future__ import annotations

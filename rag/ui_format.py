@@ -14,6 +14,7 @@ import html
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
+from rag.inputs import valid_text
 from rag.records import Answer, Citation, Document
 
 CONTEXT_CHARS = 240  # characters of context shown either side of a quote inside a message
@@ -82,8 +83,14 @@ def shorten(text: str, limit: int = TITLE_CHARS) -> str:
 
 
 def user_html(question: str) -> str:
-    """A user's message, escaped; the ``div`` keeps Markdown from reading ``*`` or ``#`` in it."""
-    return f'<div class="rag-user">{escape(question)}</div>'
+    """A user's message, escaped; the ``div`` keeps Markdown from reading ``*`` or ``#`` in it.
+    A lone surrogate (from an API client) is shown as U+FFFD, as the answer treats it.
+
+    Example:
+        >>> user_html("<b>Who?\\ud800")
+        '<div class="rag-user">&lt;b&gt;Who?\\ufffd</div>'
+    """
+    return f'<div class="rag-user">{escape(valid_text(question))}</div>'
 
 
 def pending_html() -> str:

@@ -4,13 +4,15 @@ UTF-8 (with or without a BOM) and UTF-16 with a BOM are decoded directly. Anythi
 guessed with charset-normalizer: the least chaotic decoding wins, and among near ties the
 Windows Western code page (cp1252, which also decodes Latin-1 prose) is preferred, since short
 Western texts look equally plausible in several code pages. A guess that is still chaotic, or
-that decodes to control characters (a binary file), is refused. Left out: UTF-16 without a BOM,
-and telling apart code pages that decode a file to the same text (ISO 8859-15 reads as cp1252).
+that decodes to control characters (a binary file), is refused. UTF-16 without a BOM is taken
+when its NUL bytes show it (``rag.sniff``). Left out: telling apart code pages that decode a
+file to the same text (ISO 8859-15 reads as cp1252).
 """
 
 from __future__ import annotations
 
 from rag.readers.base import Extracted, Reader, ReadError
+from rag.sniff import utf16_without_bom
 
 PREFERRED = "cp1252"
 SLACK = 0.2  # how much more chaos the preferred code page may show than the best guess
@@ -31,6 +33,8 @@ def decode(data: bytes) -> tuple[str, str]:
         return _strict(data[3:], "utf-8"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _strict(data, "utf-16"), "utf-16"
+    if utf16 := utf16_without_bom(data):  # NULs are valid UTF-8: look for UTF-16 first
+        return _strict(data, utf16), utf16
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as err:

@@ -94,10 +94,13 @@ def first_quote(answer_text: str) -> str:
 
 
 def speaker_of(answer_text: str) -> str | None:
-    """The person an answer quotes first, from its framing line ("Forum member X:").
+    """The forum member an answer quotes first, from its framing line ("Forum member X:").
+
+    Only that framing is unambiguous: "Spectre (2015 film):" is a title, not "Author (Publisher)",
+    so an article's author comes from ``Turn.speaker``, which the answer's citation fills.
 
     Example:
-        >>> speaker_of("Forum member Thaidream:"), speaker_of("Fox News:")
+        >>> speaker_of("Forum member Thaidream:"), speaker_of("Spectre (2015 film):")
         ('Thaidream', None)
     """
     first = answer_text.split("\n", 1)[0].strip()
@@ -106,9 +109,7 @@ def speaker_of(answer_text: str) -> str | None:
     who = first[:-1]
     if who.lower().startswith("forum member "):
         return who[len("forum member ") :]
-    if "(" in who:  # "Author (Publisher)": the author is a person
-        return who.split("(", 1)[0].strip()
-    return None  # a publisher alone ("Fox News") is no "he"
+    return None  # a publisher ("Fox News") or a title is no "he"
 
 
 def named_in_quote(turn: Turn) -> str | None:
@@ -168,7 +169,7 @@ def antecedent(turn: Turn) -> str | None:
     if m := _NAMED_SOURCE.search(q):
         return m.group(1)
     if turn.answer_text and _WHO_PERSON.search(q):
-        speaker = speaker_of(turn.answer_text)
+        speaker = turn.speaker or speaker_of(turn.answer_text)
         if speaker and (_SAID.search(q) or "member" in q.lower()):
             return speaker
         return named_in_quote(turn) or speaker

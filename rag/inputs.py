@@ -100,7 +100,7 @@ def clean_history(history: object) -> list[Turn | str]:
 
     Example:
         >>> clean_history(["Who wrote it?", Turn("Q\\ud800", "Q", "")])
-        ['Who wrote it?', Turn(question='Q\\ufffd', query='Q', answer_text='')]
+        ['Who wrote it?', Turn(question='Q\\ufffd', query='Q', answer_text='', speaker=None)]
         >>> clean_history("Who wrote it?")
         Traceback (most recent call last):
         ...
@@ -117,7 +117,8 @@ def clean_history(history: object) -> list[Turn | str]:
         if isinstance(item, str):
             out.append(valid_text(item))
         elif isinstance(item, Turn) and all(isinstance(v, str) for v in _fields(item)):
-            out.append(Turn(*(valid_text(v) for v in _fields(item))))
+            speaker = item.speaker if isinstance(item.speaker, str) else None
+            out.append(Turn(*(valid_text(v) for v in _fields(item)), speaker=speaker))
         else:
             raise InputError(
                 f"history[{i}] must be an earlier question (str) or a Turn, not {_kind(item)}"

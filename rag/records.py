@@ -172,6 +172,9 @@ class Turn:
     question: str
     query: str
     answer_text: str = ""
+    # The person whose words the first quote is (a forum member, or an article's author when a
+    # publisher is named too): who "he" may mean next. None for a publisher or a title.
+    speaker: str | None = None
 
     @classmethod
     def of(cls, answer: Answer) -> Turn:
@@ -179,6 +182,18 @@ class Turn:
 
         Example:
             >>> Turn.of(Answer("“It was sent.” [1]", (), False, "Who sent it?", "Who sent it?"))
-            Turn(question='Who sent it?', query='Who sent it?', answer_text='“It was sent.” [1]')
+            Turn(question='Who sent it?', query='Who sent it?', answer_text='“It was sent.” [1]', \
+speaker=None)
         """
-        return cls(answer.question, answer.query, "" if answer.abstained else answer.text)
+        if answer.abstained:
+            return cls(answer.question, answer.query)
+        first = answer.citations[0] if answer.citations else None
+        person = (
+            first is not None
+            and bool(first.author)
+            and (
+                first.kind in ("post", "quote")
+                or bool(first.publisher and first.author != first.publisher)
+            )
+        )
+        return cls(answer.question, answer.query, answer.text, first.author if person else None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.conversation import Chat, context_terms, needs_context, replay, rewrite
-from rag.records import Answer, Turn
+from rag.records import Answer, Citation, Turn
 
 LETTER = Turn(
     "Who sent the letter to Dunford?",
@@ -212,3 +212,24 @@ def test_an_unsure_pronoun_is_searched_with_its_context_not_replaced(turn, quest
     assert guess not in got.query
     assert got.query.startswith(f"{question} (")  # the question with the earlier turn's terms
     assert "1757" in got.query if turn is PITT else "Rollo" in got.query
+
+
+def test_a_title_in_parentheses_is_not_taken_for_an_author():
+    theme = Turn(
+        "Who sings the theme song of Spectre?",
+        "Who sings the theme song of Spectre?",
+        "Spectre (2015 film):\n\u201cThe theme song was written by Sam Smith and Jimmy "
+        "Napes.\u201d [1]",
+    )
+    got = rewrite("Who did he write it with?", [theme])
+    assert "Spectre write" not in got.asked
+
+
+def test_a_turn_remembers_whose_words_its_first_quote_is():
+    def cited(author, publisher, kind="article"):
+        c = Citation(1, "d.txt", "T", "/d.txt", 0, 3, "It.", author, publisher, None, 1.0, kind)
+        return Answer("\u201cIt.\u201d [1]", (c,), False, "q", "q")
+
+    assert Turn.of(cited("Ana Ruiz", "Valley Gazette")).speaker == "Ana Ruiz"
+    assert Turn.of(cited("Thaidream", None, "post")).speaker == "Thaidream"
+    assert Turn.of(cited(None, "Reuters")).speaker is None  # a publisher is no "he"

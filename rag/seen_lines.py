@@ -7,8 +7,10 @@ line with every earlier one was quadratic (one 4 MB page: 19 s, 8 MB: 53 s).
 Here each remembered line's ``GRAM``-character grams at offsets 0, ``STEP``, 2 ``STEP``... are
 kept in a dict (hash -> the lines that have it there). A line of at least ``LONG`` characters
 that sits inside an earlier one holds one of that line's sampled grams at one of its own first
-``STEP`` offsets, so ``STEP`` look-ups find every candidate, and ``in`` confirms each one. Memory
-is one dict entry per ``STEP`` characters of content.
+``STEP`` offsets, so ``STEP`` look-ups find every candidate, and ``in`` confirms each one. When a
+gram is common, the line's other grams at the same alignment (all sampled in any line holding
+it) narrow the candidates to the rarest one's. Memory is one dict entry per ``STEP`` characters
+of content. The worst case (a page of near-identical long lines) is still quadratic.
 
 Left out on purpose: a line shorter than ``LONG`` characters is a repeat only when it *equals*
 an earlier line. Inside longer lines, short ones matched by accident (``"yes."`` inside
@@ -17,7 +19,7 @@ an earlier line. Inside longer lines, short ones matched by accident (``"yes."``
 
 from __future__ import annotations
 
-GRAM = 12  # characters per sampled gram: rare enough in prose that candidates are few
+GRAM = 24  # characters per sampled gram (~4 words): rare enough that candidates are few
 STEP = 12  # a gram every STEP characters of a remembered line
 LONG = GRAM + STEP - 1  # the shortest line that containment can be found for
 
@@ -63,16 +65,34 @@ class SeenLines:
         """The post of the first remembered line equal to ``text`` or containing it."""
         best = self._exact.get(text)
         if len(text) >= LONG:
-            texts, first, more = self._texts, self._first, self._more
             for j in range(STEP):
-                key = hash(text[j : j + GRAM])
-                line = first.get(key)
-                if line is None or (best is not None and line >= best):
-                    continue  # lines are kept in order: a later one cannot be the first
-                for line in (line, *more.get(key, ())):
+                for line in self._candidates(text, j):
                     if best is not None and line >= best:
-                        break
-                    if text in texts[line]:
+                        break  # lines are kept in order: a later one cannot be the first
+                    if text in self._texts[line]:
                         best = line
                         break
         return None if best is None else self._posts[best]
+
+    def _candidates(self, text: str, j: int) -> tuple[int, ...]:
+        """The lines that may hold ``text`` with ``text[j]`` at one of their sampled offsets.
+
+        Such a line has *every* gram ``text[j + i * STEP :][:GRAM]`` sampled, so the shortest of
+        their lists is enough; it is looked for only when the first list is long (common words).
+        """
+        key = hash(text[j : j + GRAM])
+        line = self._first.get(key)
+        if line is None:
+            return ()
+        lines = (line, *self._more.get(key, ()))
+        for at in range(j + STEP, len(text) - GRAM + 1, STEP):
+            if len(lines) <= 4:
+                break
+            key = hash(text[at : at + GRAM])
+            line = self._first.get(key)
+            if line is None:
+                return ()
+            other = self._more.get(key, ())
+            if len(other) + 1 < len(lines):
+                lines = (line, *other)
+        return lines

@@ -13,7 +13,7 @@ Rules, not lists of known strings:
   passage is indexed once, under the post that first wrote it. A quoted line whose original is
   not in the thread is kept once, attributed to the quoted member (kind ``"quote"``).
 - A content line repeated verbatim (a title shown twice), or held inside an earlier line, is
-  indexed once. Containment counts for lines of 23 characters or more; a shorter line only
+  indexed once. Containment counts for lines of 35 characters or more; a shorter line only
   when it equals an earlier one (``rag.seen_lines``: found by hashed grams in linear time).
 Left out: authors that a page never names; they stay ``None`` ("a forum member").
 """

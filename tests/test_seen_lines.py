@@ -53,9 +53,10 @@ def test_the_corpus_lines_get_the_scans_answers():
 
 def test_a_short_line_is_a_repeat_only_when_equal():
     seen = SeenLines()
-    seen.add("she closed her eyes. then she agreed.", 0)
-    assert scan([("she closed her eyes. then she agreed.", 0)], "yes.") == 0  # the old accident
+    line = "she closed her eyes. after a while she said she agreed."
+    seen.add(line, 0)
+    assert scan([(line, 0)], "yes.") == 0  # the old rule's accident
     assert seen.source("yes.") is None
     seen.add("yes.", 1)
     assert seen.source("yes.") == 1
-    assert seen.source("she closed her eyes. then she") == 0  # long enough: containment
+    assert seen.source("her eyes. after a while she said she") == 0  # long enough: inside

@@ -71,6 +71,10 @@ class Assistant:
         settings: Settings | None = None,
         index_dir: str | Path | None = None,
         progress: bool = False,
+        *,
+        verify: bool = False,
+        rebuild: bool = True,
+        wait: bool = True,
     ) -> Assistant:
         """Load or build the index for a folder of ``.txt``, ``.md`` and ``.html`` files.
 
@@ -78,10 +82,16 @@ class Assistant:
             corpus: the documents' folder.
             settings: defaults to ``Settings.from_env()``.
             index_dir: where the index lives; defaults to ``$RAG_INDEX_DIR`` or ``.rag_index``.
-            progress: show a progress bar while embedding.
+            progress: one progress line per indexing stage (on a terminal only).
+            verify: hash every file of the index, not only those whose size or mtime moved.
+            rebuild: False raises ``IndexDamaged`` (a ``CorpusError``) for a damaged index
+                instead of rebuilding it.
+            wait: False raises ``IndexBusy`` (a ``CorpusError``) when another process is
+                building this index, instead of waiting for it.
 
         Raises:
-            CorpusError: the folder is missing or holds no readable document.
+            CorpusError: the folder is missing or holds no readable document; the index
+                folder cannot be written (``IndexWriteError``), is busy or damaged (above).
         """
         settings = settings or Settings.from_env()
         corpus = Path(corpus)
@@ -93,7 +103,9 @@ class Assistant:
             made.append(load_encoder(settings, root))
             return made[-1]
 
-        index = open_index(root, docs, settings, factory, progress)
+        index = open_index(
+            root, docs, settings, factory, progress, verify=verify, rebuild=rebuild, wait=wait
+        )
         return cls(index, settings, root, made[0] if made else None)
 
     @property
@@ -102,7 +114,8 @@ class Assistant:
 
     @property
     def stats(self) -> dict[str, int]:
-        """Counts from the last build: chunks, sentences, posts, chrome lines, re-quotes."""
+        """Counts from the last build (chunks, sentences, posts, chrome lines, re-quotes) and
+        from this open (texts encoded, texts taken from the vector cache)."""
         m = self._index.manifest
         return {
             "documents": len(self._index.documents),
@@ -112,6 +125,7 @@ class Assistant:
             "chrome_lines": m.chrome_lines,
             "requotes": m.requotes,
             "embedded_this_load": self._index.embedded,
+            "from_vector_cache": self._index.from_cache,
         }
 
     def document(self, doc_id: str) -> Document:

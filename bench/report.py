@@ -127,7 +127,7 @@ def rows(r: dict) -> list[Row]:
         sizes = "/".join(str(mb) for mb in linear["sizes_mb"])
         out.append(
             Row(
-                f"Segment + chunk one generated file at {sizes} MB: s per MB; "
+                f"Segment + chunk one generated file at {sizes} MB: CPU s per MB; "
                 f"ratio {linear['sizes_mb'][-1]} MB / {linear['sizes_mb'][0]} MB",
                 "ratio ≤ 1.5",
                 f"{per_mb} s/MB; {linear['ratio']:.2f}",

@@ -119,6 +119,21 @@ def rows(r: dict) -> list[Row]:
             _fmt(_get(r, "pydoc_ingest", "ingest_chunks_per_s"), "chunks/s"),
         )
     )
+    linear = r.get("linear", {})
+    if linear.get("runs"):
+        per_mb = " / ".join(
+            f"{run['s_per_mb']:.2f}" for run in linear["runs"].values()
+        )  # one figure per size
+        sizes = "/".join(str(mb) for mb in linear["sizes_mb"])
+        out.append(
+            Row(
+                f"Segment + chunk one generated file at {sizes} MB: CPU s per MB; "
+                f"ratio {linear['sizes_mb'][-1]} MB / {linear['sizes_mb'][0]} MB",
+                "ratio ≤ 1.5",
+                f"{per_mb} s/MB; {linear['ratio']:.2f}",
+                met=_at_most(linear.get("ratio"), 1.5),
+            )
+        )
     out.append(
         Row(
             "Offset errors (text[start:end] != chunk) in python-doc",

@@ -34,7 +34,7 @@ PYDOC_SUBSET = DATA / "pydoc-sample"
 PYDOC_INDEX = DATA / "index-pydoc"
 PER_FILE = DATA / "pydoc_chunks_per_file.json"
 PEER_TEXTS = DATA / "peer-{name}.json"
-STEPS = ("setup", "corpus", "pydoc", "pdf", "peer", "scale", "profile")
+STEPS = ("setup", "corpus", "pydoc", "pdf", "peer", "scale", "linear", "profile")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -71,6 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         ("pdf", _pdf),
         ("peer", _peer),
         ("scale", lambda r: _scale(r, sizes)),
+        ("linear", lambda r: _linear(r, (1, 2, 4) if args.quick else (1, 4, 16))),
         ("profile", lambda r: _profile(r, args.profile)),
     ]
     for name, step in plan:
@@ -178,6 +179,10 @@ def _scale(r: dict, sizes: list[int]) -> None:
     for size in sizes:
         r["scale"][str(size)] = run_worker("scale", timeout=3600, size=size, lexical_size=size)
         _write(r)
+
+
+def _linear(r: dict, sizes: tuple[int, ...]) -> None:
+    r["linear"] = run_worker("linear", sizes=list(sizes))
 
 
 def _profile(r: dict, choice: str) -> None:

@@ -80,6 +80,12 @@ def _profile(item: str, corpus: str, index_dir: str) -> dict:
     return profile(item, Path(corpus), Path(index_dir))
 
 
+def _linear(sizes: list[int]) -> dict:
+    from bench.linear import measure
+
+    return measure(tuple(sizes))
+
+
 def _export() -> dict:
     from bench.common import ONNX_CACHE
     from rag.onnx_encoder import OnnxEncoder
@@ -100,6 +106,7 @@ JOBS = {
     "peer_query": _peer_query,
     "profile": _profile,
     "export": _export,
+    "linear": _linear,
 }
 
 

@@ -68,6 +68,10 @@ class Assistant:
         settings: Settings | None = None,
         index_dir: str | Path | None = None,
         progress: bool = False,
+        *,
+        verify: bool = False,
+        rebuild: bool = True,
+        wait: bool = True,
     ) -> Assistant:
         """Load or build the index for a folder of text, Markdown, HTML, PDF and Word files.
 
@@ -75,10 +79,16 @@ class Assistant:
             corpus: the documents' folder.
             settings: defaults to ``Settings.from_env()``.
             index_dir: where the index lives; defaults to ``$RAG_INDEX_DIR`` or ``.rag_index``.
-            progress: show a progress bar while embedding.
+            progress: one progress line per indexing stage (on a terminal only).
+            verify: hash every file of the index, not only those whose size or mtime moved.
+            rebuild: False raises ``IndexDamaged`` (a ``CorpusError``) for a damaged index
+                instead of rebuilding it.
+            wait: False raises ``IndexBusy`` (a ``CorpusError``) when another process is
+                building this index, instead of waiting for it.
 
         Raises:
-            CorpusError: the folder is missing or holds no readable document.
+            CorpusError: the folder is missing or holds no readable document; the index
+                folder cannot be written (``IndexWriteError``), is busy or damaged (above).
         """
         settings = settings or Settings.from_env()
         corpus = Path(corpus)
@@ -90,7 +100,9 @@ class Assistant:
             made.append(load_encoder(settings, root))
             return made[-1]
 
-        index = open_index(root, docs, settings, factory, progress)
+        index = open_index(
+            root, docs, settings, factory, progress, verify=verify, rebuild=rebuild, wait=wait
+        )
         return cls(index, settings, root, made[0] if made else None)
 
     @property
@@ -99,9 +111,10 @@ class Assistant:
 
     @property
     def stats(self) -> dict[str, object]:
-        """Counts from the last build (chunks, sentences, posts, chrome lines, re-quotes), and
-        ``warnings``: the problems met reading the corpus, one ``"doc_id: what"`` line each
-        (e.g. ``"scan.pdf: pages 3–9 have no text layer"``)."""
+        """Counts from the last build (chunks, sentences, posts, chrome lines, re-quotes), from
+        this open (texts encoded, texts taken from the vector cache), and ``warnings``: the
+        problems met reading the corpus, one ``"doc_id: what"`` line each (e.g.
+        ``"scan.pdf: pages 3–9 have no text layer"``)."""
         m = self._index.manifest
         return {
             "documents": len(self._index.documents),
@@ -112,6 +125,7 @@ class Assistant:
             "requotes": m.requotes,
             "embedded_this_load": self._index.embedded,
             "warnings": tuple(f"{d.doc_id}: {w}" for d in self.documents for w in d.warnings),
+            "from_vector_cache": self._index.from_cache,
         }
 
     def document(self, doc_id: str) -> Document:

@@ -9,6 +9,7 @@ sentence models; the splitter is rule-based for English punctuation.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 
 from rag.records import Chunk, Document, Segment, Span
 
@@ -87,6 +88,10 @@ def chunk_document(
         if not sentences:
             continue
         body = doc.text[seg.start : seg.end]
+        # Sentences are sorted and disjoint, so those overlapping a piece are one run, found by
+        # bisection; scanning them all per piece was quadratic in a long segment (a book).
+        starts = [s.start for s in sentences]
+        ends = [s.end for s in sentences]
         cursor = 0
         last_end = -1
         for piece in splitter.split_text(body):
@@ -97,7 +102,7 @@ def chunk_document(
                 continue
             cursor = at + 1
             a, b = seg.start + at, seg.start + at + len(piece)
-            inside = tuple(s for s in sentences if s.end > a and s.start < b)
+            inside = tuple(sentences[bisect_right(ends, a) : bisect_left(starts, b)])
             if not inside or inside[-1].end <= last_end:
                 continue  # a piece wholly inside the previous chunk adds nothing
             start, end = inside[0].start, inside[-1].end

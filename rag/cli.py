@@ -2,7 +2,8 @@
 
 Each command parses its options, calls one library function and prints::
 
-    rag index [DIR]                   build or load the index, print its stats
+    rag index [DIR] [--json]          build or load the index, print its stats
+              [--verify] [--no-rebuild] [--no-wait]
     rag search "query" [--k 5]        ranked passages with their spans
     rag ask "question" [--json]       an answer in verbatim quotes, with citations
     rag chat                          the same, in a conversation (/reset starts over)
@@ -150,15 +151,26 @@ def answer_json(answer) -> str:
 # ---- commands -----------------------------------------------------------------------------
 
 
-def _open(args: argparse.Namespace, progress: bool = False):
+def _open(args: argparse.Namespace, progress: bool = False, **options: bool):
     from rag import Assistant
 
-    return Assistant.from_directory(args.corpus, index_dir=_index_dir(args), progress=progress)
+    return Assistant.from_directory(
+        args.corpus, index_dir=_index_dir(args), progress=progress, **options
+    )
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    assistant = _open(args, progress=True)
+    assistant = _open(
+        args,
+        progress=not args.json,
+        verify=args.verify,
+        rebuild=not args.no_rebuild,
+        wait=not args.no_wait,
+    )
     s = assistant.stats
+    if args.json:
+        print(json.dumps({**s, "index_dir": str(assistant.index_dir)}, indent=2))
+        return 0
     print(f"Index of {Path(args.corpus).resolve()}")
     print(f"  documents           {s['documents']}")
     print(f"  chunks              {s['chunks']}")
@@ -167,6 +179,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     print(f"  chrome lines drop.  {s['chrome_lines']}")
     print(f"  re-quotes skipped   {s['requotes']}")
     print(f"  embedded this load  {s['embedded_this_load']}")
+    print(f"  from vector cache   {s['from_vector_cache']}")
     print(f"  reading warnings    {len(s['warnings'])}")
     for warning in s["warnings"]:
         print(f"    {warning}")
@@ -293,6 +306,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("corpus", nargs="?", default="corpus", help="documents folder (default: corpus)")
     p.add_argument(
         "--index-dir", dest="index_dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+    p.add_argument("--json", action="store_true", help="print the stats as JSON, no progress")
+    p.add_argument("--verify", action="store_true", help="hash every index file, not a sample")
+    p.add_argument(
+        "--no-rebuild", action="store_true", help="fail on a damaged index instead of rebuilding"
+    )
+    p.add_argument(
+        "--no-wait", action="store_true", help="fail at once if another build is running"
     )
     p.set_defaults(func=cmd_index)
 

@@ -1,14 +1,16 @@
-"""Build, update, save and load the index: FAISS, BM25, the chunk store and the manifest.
+"""Build, update and open the index: FAISS, BM25, the chunk store and the manifest.
 
-The index is a cache of the corpus. Its folder holds ``builds/<name>/`` and a ``current`` file
-naming the live build; a new build is written beside it and ``current`` is swapped with an
-atomic rename, so a crash mid-write leaves the previous build intact. The manifest records the
-model, its dimension, the chunk settings, the pipeline version and a SHA-256 per file. On open:
-an unchanged corpus is loaded with no embedding; changed files are re-embedded and the rest
-reuse their vectors; a corrupt build or another model means a rebuild with a warning. A loaded
-build's vectors are memory-mapped from its files, which are never rewritten in place. Beside
-``builds/`` the folder may hold ``text-cache/``, the corpus's HTML text by content hash (see
-``rag.text_cache``; ``load_folder(corpus, text_cache=root / "text-cache")``).
+The index is a cache of the corpus, kept in one folder (layout: ``rag.build_files``). The
+manifest records the model, its dimension, the chunk settings, the pipeline version and a
+SHA-256 per file. On open: an unchanged corpus is loaded with no embedding (its files checked
+against their checksums, in full on the first load of a build); changed files are re-embedded
+and the rest reuse their vectors; a damaged build or another model means a rebuild with a
+warning (``rebuild=False``: an ``IndexDamaged`` error instead). Builds take the folder's
+one-writer lock (``rag.build_lock``); a build that finds ``current`` refreshed by the writer it
+waited for uses that build instead. Every vector is written to the vector cache
+(``rag.vector_cache``) as it is computed, so a build killed at any point costs at most the
+encoder call in flight. Beside ``builds/`` the folder may hold ``text-cache/``, the corpus's
+HTML text by content hash (``load_folder(corpus, text_cache=root / "text-cache")``).
 
 Every sentence is embedded (answering quotes the best ones) and, with
 ``Settings.embed_chunks``, every chunk too; otherwise a chunk's vector is the normalised mean of
@@ -17,26 +19,25 @@ its sentences'. Both go to the encoder in one stream, each distinct text once.
 
 from __future__ import annotations
 
-import gc
-import json
 import logging
-import os
-import shutil
-import uuid
-from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from functools import cached_property
+import time
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
+from rag import checksums
+from rag.build_files import current, gc_paused, read_build, remove_stale, write_build
+from rag.build_lock import build_lock
 from rag.chunking import chunk_document
 from rag.documents import CorpusError
 from rag.embedding import Encoder
+from rag.index_records import Index, Manifest
 from rag.lexical import LexicalIndex
 from rag.records import Chunk, Document, Span
 from rag.segments import segment
 from rag.settings import Settings
+from rag.vector_cache import VectorCache, cache_folder, digest
 from rag.vectors import VectorStore
 
 log = logging.getLogger(__name__)
@@ -44,74 +45,11 @@ log = logging.getLogger(__name__)
 PIPELINE_VERSION = 9  # bump when segmentation, chunking or token rules change: vectors are dropped
 
 
-@dataclass(frozen=True)
-class Manifest:
-    version: int
-    model: str
-    dim: int
-    chunk_size: int
-    chunk_overlap: int
-    files: dict[str, str]  # doc_id -> sha256
-    embed_chunks: bool = True
-    chunks: int = 0
-    sentences: int = 0
-    posts: int = 0
-    chrome_lines: int = 0
-    requotes: int = 0
+class IndexDamaged(CorpusError):
+    """The index's files are damaged and a rebuild was not allowed (``rebuild=False``)."""
 
 
-@dataclass
-class Index:
-    """The loaded index: ``sentences[i]`` is ``(doc_id, Span)``; its vector is row ``i``."""
-
-    manifest: Manifest
-    documents: tuple[Document, ...]
-    chunks: tuple[Chunk, ...]
-    sentences: tuple[tuple[str, Span], ...]
-    sentence_vectors: np.ndarray  # (n_sentences, dim) float32
-    chunk_vectors: np.ndarray  # (n_chunks, dim) float32
-    chunk_sentences: tuple[tuple[int, ...], ...]  # chunk_id -> sentence ids
-    vectors: VectorStore
-    lexical: LexicalIndex
-    sentence_store: VectorStore  # FAISS over sentence_vectors: a chunk ranks by its best sentence
-    embedded: int = 0  # how many texts this open had to encode (0 for a cached load)
-
-    @cached_property
-    def by_id(self) -> dict[str, Document]:
-        """doc_id -> Document."""
-        return {d.doc_id: d for d in self.documents}
-
-    @cached_property
-    def sentence_chunks(self) -> dict[int, tuple[int, ...]]:
-        """sentence id -> the chunks holding it (overlaps put a sentence in two)."""
-        out: dict[int, list[int]] = {}
-        for chunk_id, ids in enumerate(self.chunk_sentences):
-            for sid in ids:
-                out.setdefault(sid, []).append(chunk_id)
-        return {sid: tuple(chunks) for sid, chunks in out.items()}
-
-    @cached_property
-    def chunks_by_doc(self) -> dict[str, tuple[int, ...]]:
-        """doc_id -> its chunk ids."""
-        return _group(self.chunks, lambda c: c.doc_id)
-
-    @cached_property
-    def chunks_by_author(self) -> dict[str, tuple[int, ...]]:
-        """Forum member -> the chunk ids of their posts (article chunks are under the doc)."""
-        return _group((c for c in self.chunks if c.kind != "article"), lambda c: c.author)
-
-    @cached_property
-    def comment_chunks(self) -> frozenset[int]:
-        """Chunk ids of forum posts and quoted comments: everything that is not the article."""
-        return frozenset(c.chunk_id for c in self.chunks if c.kind != "article")
-
-
-def _group(chunks, key) -> dict[str, tuple[int, ...]]:
-    out: dict[str, list[int]] = {}
-    for c in chunks:
-        if key(c) is not None:
-            out.setdefault(key(c), []).append(c.chunk_id)
-    return {k: tuple(v) for k, v in out.items()}
+_current = current  # the name tests and tools have used
 
 
 def _key(settings: Settings, docs: tuple[Document, ...]) -> dict[str, object]:
@@ -125,118 +63,94 @@ def _key(settings: Settings, docs: tuple[Document, ...]) -> dict[str, object]:
     }
 
 
-def _read_build(folder: Path, docs: tuple[Document, ...], settings: Settings) -> Index:
-    manifest = Manifest(**json.loads((folder / "manifest.json").read_text(encoding="utf-8")))
-    store = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
-    sent_rows = store["sentences"]
-    sentences = tuple((doc_id, Span(a, b)) for doc_id, a, b in sent_rows)
-    vectors = _mapped(folder / "sentence_vectors.npy")
-    if vectors.shape != (len(sentences), manifest.dim):
-        raise ValueError(f"sentence vectors {vectors.shape} do not match the store")
-    by_id = {d.doc_id: d for d in docs}
-    chunks, chunk_sentences = [], []
-    for c in store["chunks"]:
-        doc = by_id.get(c["doc_id"])  # None when the file left the corpus: only reused, never shown
-        ids = tuple(c["sentences"])
-        spans = tuple(sentences[i][1] for i in ids)
-        text = doc.text[c["start"] : c["end"]] if doc is not None else ""
-        chunks.append(
-            Chunk(
-                c["chunk_id"],
-                c["doc_id"],
-                c["start"],
-                c["end"],
-                text,
-                c["author"],
-                c["kind"],
-                spans,
-            )
-        )
-        chunk_sentences.append(ids)
-    chunk_vectors = _mapped(folder / "chunk_vectors.npy")
-    store_vectors = VectorStore.load(folder / "faiss.index", settings)
-    if store_vectors.size != len(chunks) or len(chunk_vectors) != len(chunks):
-        raise ValueError("the FAISS index and the chunk store disagree")
-    sentence_store = VectorStore.load(folder / "sentences.faiss", settings)
-    if sentence_store.size != len(sentences):
-        raise ValueError("the sentence FAISS index and the sentence store disagree")
-    return Index(
-        manifest=manifest,
-        documents=docs,
-        chunks=tuple(chunks),
-        sentences=sentences,
-        sentence_vectors=vectors,
-        chunk_vectors=chunk_vectors,
-        chunk_sentences=tuple(chunk_sentences),
-        vectors=store_vectors,
-        lexical=LexicalIndex.load(folder / "lexical"),
-        sentence_store=sentence_store,
-    )
-
-
-@contextmanager
-def _gc_paused():
-    """No cyclic garbage collection inside: reading a build makes ~1M small objects (spans,
-    chunks, JSON rows) and none of them form cycles, but the collector would rescan them over
-    and over (at 214k sentences: 1.2-2.0 s to read with it, 0.6 s without)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _mapped(path: Path) -> np.ndarray:
-    """A saved array, memory-mapped read-only: opening copies nothing, pages load on use."""
-    return np.asarray(np.load(path, mmap_mode="r"))
-
-
-def _current(root: Path) -> Path | None:
-    pointer = root / "current"
-    if not pointer.is_file():
-        return None
-    return root / "builds" / pointer.read_text(encoding="utf-8").strip()
-
-
 def open_index(
     root: Path,
     docs: tuple[Document, ...],
     settings: Settings,
     encoder_factory,
     progress: bool = False,
+    *,
+    verify: bool = False,
+    rebuild: bool = True,
+    wait: bool = True,
 ) -> Index:
     """Load the index under ``root`` if it matches ``docs`` and ``settings``, else (re)build it.
 
-    ``encoder_factory()`` is called only when something must be embedded.
+    Args:
+        encoder_factory: called only when something must be embedded.
+        progress: one progress line per stage on stderr, when it is a terminal.
+        verify: hash every file of the current build, as on its first load.
+        rebuild: False raises ``IndexDamaged`` instead of rebuilding a damaged build.
+        wait: False raises ``IndexBusy`` instead of waiting for another build.
     """
-    previous: Index | None = None
-    folder = _current(root)
-    if folder is not None:
-        try:
-            with _gc_paused():
-                previous = _read_build(folder, docs, settings)
-        except Exception as err:  # noqa: BLE001 - any damage means a rebuild, never a crash
-            log.warning("index at %s is corrupt or unreadable (%s); rebuilding", folder, err)
+    root = Path(root)
+    seen = current(root)
+    previous, fresh = _load_current(root, docs, settings, verify, rebuild)
+    if fresh:
+        return previous
+    with build_lock(root, wait):
+        if current(root) != seen:  # another build finished while we waited: start from it
+            previous, fresh = _load_current(root, docs, settings, False, rebuild)
+            if fresh:
+                return previous
+        remove_stale(root)  # temporary folders of killed builds; only a lock holder may
+        _remove_stale_exports(root)
+        return _build(root, docs, settings, encoder_factory, previous, progress)
+
+
+def _load_current(root, docs, settings, verify, rebuild) -> tuple[Index | None, bool]:
+    """(the current build or None, whether it matches ``docs`` and ``settings`` as it is)."""
+    folder = current(root)
+    if folder is None:
+        return None, False
+    full = verify or not checksums.fully_verified(root, folder.name)
+    try:
+        with gc_paused():
+            previous = read_build(folder, docs, settings, full)
+    except Exception as err:  # noqa: BLE001 - any damage means a rebuild, never a crash
+        if not rebuild:
+            raise IndexDamaged(
+                f"the index at {folder} is damaged ({err}); run `rag index` to rebuild it"
+            ) from err
+        log.warning("index at %s is corrupt or unreadable (%s); rebuilding", folder, err)
+        return None, False
+    previous.folder = folder
+    if full and (folder / checksums.SUMS).is_file():
+        checksums.mark_verified(root, folder.name)
     key = _key(settings, docs)
-    if previous is not None:
-        m = asdict(previous.manifest)
-        if all(m[k] == v for k, v in key.items()):
-            return previous
-        if m["model"] != settings.model or m["version"] != PIPELINE_VERSION:
-            log.warning(
-                "index at %s was built with model %r (pipeline v%s); rebuilding for %r (v%s)",
-                root, m["model"], m["version"], settings.model, PIPELINE_VERSION,
-            )  # fmt: skip
-            previous = None
-        else:
-            changed = sorted(k for k, v in key["files"].items() if m["files"].get(k) != v)
-            other = [f"{k}={m[k]!r}" for k in key if k != "files" and m[k] != key[k]]
-            if other:  # a stale cache from other settings is worth a warning, not a silent rebuild
-                log.warning("index at %s was built with %s; rebuilding", root, ", ".join(other))
-            log.info("corpus changed (%d files); updating the index", len(changed))
-    return _build(root, docs, settings, encoder_factory, previous, progress)
+    m = asdict(previous.manifest)
+    if all(m[k] == v for k, v in key.items()):
+        return previous, True
+    if m["model"] != settings.model or m["version"] != PIPELINE_VERSION:
+        log.warning(
+            "index at %s was built with model %r (pipeline v%s); rebuilding for %r (v%s)",
+            root, m["model"], m["version"], settings.model, PIPELINE_VERSION,
+        )  # fmt: skip
+        return None, False
+    changed = sorted(k for k, v in key["files"].items() if m["files"].get(k) != v)
+    other = [f"{k}={m[k]!r}" for k in key if k != "files" and m[k] != key[k]]
+    if other:  # a stale cache from other settings is worth a warning, not a silent rebuild
+        log.warning("index at %s was built with %s; rebuilding", root, ", ".join(other))
+    log.info("corpus changed (%d files); updating the index", len(changed))
+    return previous, False
+
+
+def _remove_stale_exports(root: Path) -> None:
+    try:
+        from rag.onnx_encoder import remove_stale_exports
+    except ImportError:  # the optional backend is absent: nothing of it to clean
+        return
+    remove_stale_exports(root)
+
+
+def _bar(progress: bool, **kwargs):
+    """A tqdm line (counts, rate, ETA) when asked for and stderr is a terminal, else None."""
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    bar = tqdm(disable=None, dynamic_ncols=True, **kwargs)  # disable=None: off when not a TTY
+    return None if bar.disable else bar
 
 
 def _build(root, docs, settings, encoder_factory, previous, progress) -> Index:
@@ -252,6 +166,8 @@ def _build(root, docs, settings, encoder_factory, previous, progress) -> Index:
                 reuse_chunks[(previous.manifest.files.get(c.doc_id), c.start, c.end)] = row
     chunks: list[Chunk] = []
     totals = {"posts": 0, "chrome_lines": 0, "requotes": 0}
+    bar = _bar(progress, total=sum(len(d.text) for d in docs), desc="segmenting", unit="char",
+               unit_scale=True)  # fmt: skip
     for doc in docs:
         seg = segment(doc)
         totals["posts"] += seg.posts
@@ -260,6 +176,11 @@ def _build(root, docs, settings, encoder_factory, previous, progress) -> Index:
         chunks += chunk_document(
             doc, seg.segments, settings.chunk_size, settings.chunk_overlap, len(chunks)
         )
+        if bar is not None:
+            bar.update(len(doc.text))
+            bar.set_postfix(chunks=len(chunks), refresh=False)
+    if bar is not None:
+        bar.close()
     if not chunks:
         raise CorpusError(
             "nothing to index: once page chrome is dropped, no document holds any text "
@@ -281,17 +202,22 @@ def _build(root, docs, settings, encoder_factory, previous, progress) -> Index:
         for i, c in enumerate(chunks)
         if settings.embed_chunks and (sha_of[c.doc_id], c.start, c.end) not in reuse_chunks
     ]
-    encoder: Encoder | None = encoder_factory() if todo or todo_chunks else None
-    dim = encoder.dim if encoder is not None else previous.manifest.dim
+    cache = VectorCache(cache_folder(root, settings.model))
+    cache.remove_temporary()
+    texts = [text_of[d][sp.start : sp.end] for d, sp in (sentences[i] for i in todo)]
+    texts += [chunks[i].text for i in todo_chunks]
+    encoded, embedded = _encode(texts, encoder_factory, cache, settings.encode_step, progress)
+    if encoded is not None:
+        dim = encoded.shape[1]
+    else:
+        dim = previous.manifest.dim if previous is not None else cache.dim
     vectors = np.zeros((len(sentences), dim), dtype=np.float32)
     for i, (d, sp) in enumerate(sentences):
         row = reuse.get((sha_of[d], sp.start, sp.end))
         if row is not None:
             vectors[i] = row
     chunk_vectors = np.zeros((len(chunks), dim), dtype=np.float32)
-    if todo or todo_chunks:  # sentences and chunks in one stream: a text is encoded once
-        texts = [text_of[d][sp.start : sp.end] for d, sp in (sentences[i] for i in todo)]
-        encoded = _encode(texts + [chunks[i].text for i in todo_chunks], encoder, progress)
+    if encoded is not None:  # sentences and chunks in one stream: a text is encoded once
         vectors[todo] = encoded[: len(todo)]
         chunk_vectors[todo_chunks] = encoded[len(todo) :]
     for i, c in enumerate(chunks):
@@ -307,6 +233,8 @@ def _build(root, docs, settings, encoder_factory, previous, progress) -> Index:
         sentences=len(sentences),
         **totals,
     )
+    bar = _bar(progress, total=4, desc="indexing", unit="step")
+    started = time.perf_counter()
     index = Index(
         manifest=manifest,
         documents=docs,
@@ -315,13 +243,46 @@ def _build(root, docs, settings, encoder_factory, previous, progress) -> Index:
         sentence_vectors=vectors,
         chunk_vectors=chunk_vectors,
         chunk_sentences=tuple(chunk_sentences),
-        vectors=VectorStore.build(chunk_vectors, settings),
-        lexical=LexicalIndex().fit(c.text for c in chunks),
-        sentence_store=VectorStore.build(vectors, settings),
-        embedded=len(todo) + len(todo_chunks),
+        vectors=_step(bar, "chunk vectors", VectorStore.build, chunk_vectors, settings),
+        lexical=_step(bar, "BM25", lambda: LexicalIndex().fit(c.text for c in chunks)),
+        sentence_store=_step(bar, "sentence vectors", VectorStore.build, vectors, settings),
+        embedded=embedded,
+        from_cache=len(texts) - embedded,
     )
-    _write(root, index)
+    name = _step(bar, "writing", write_build, root, index)
+    index.folder = root / "builds" / name
+    if bar is not None:
+        bar.set_postfix_str(f"build {name} in {time.perf_counter() - started:.1f} s")
+        bar.close()
+    _keep_in_cache(cache, sentences, text_of, vectors, chunks, chunk_vectors, settings)
     return index
+
+
+def _step(bar, what: str, fn, *args):
+    """``fn(*args)``, shown on the stage's progress line as it starts and when it is done."""
+    if bar is not None:
+        bar.set_postfix_str(what)
+    out = fn(*args)
+    if bar is not None:
+        bar.update(1)
+    return out
+
+
+def _keep_in_cache(cache, sentences, text_of, vectors, chunks, chunk_vectors, settings) -> None:
+    """Every vector of the committed build in the cache (some came from an older build), then
+    the shards merged when many: a damaged build is rebuilt without the encoder."""
+    keys = [digest(text_of[d][sp.start : sp.end]) for d, sp in sentences]
+    rows = [vectors]
+    if settings.embed_chunks:
+        keys += [digest(c.text) for c in chunks]
+        rows.append(chunk_vectors)
+    missing = [i for i, k in enumerate(keys) if not cache.has(k)]
+    try:
+        if missing:
+            cache.add([keys[i] for i in missing], np.concatenate(rows)[missing])
+        cache.compact(keys)
+    except OSError as err:  # the build is committed; the cache only saves work later
+        log.warning("could not update the vector cache in %s: %s", cache.folder, err)
 
 
 def _mean(rows: np.ndarray) -> np.ndarray:
@@ -329,66 +290,48 @@ def _mean(rows: np.ndarray) -> np.ndarray:
     return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
-def _encode(texts: list[str], encoder: Encoder, progress: bool) -> np.ndarray:
-    """(len(texts), dim) vectors, each distinct text encoded once.
+def _encode(
+    texts: list[str], encoder_factory, cache: VectorCache, step: int, progress: bool
+) -> tuple[np.ndarray | None, int]:
+    """((len(texts), dim) vectors or None when there are no texts, how many were encoded).
 
-    Pages repeat themselves (python-doc: 12% of sentences and chunks are another's text, e.g. a
-    one-sentence chunk), and a text's vector does not depend on where it stands. Texts go to
-    the encoder shortest first, in calls of ``step``: a batch pads to its longest text.
+    Each distinct text is looked up in the vector cache first; the misses go to the encoder
+    shortest first, ``step`` at a time (a batch pads to its longest text), and each call's
+    vectors become one cache shard before the next call, so a kill loses one call's work.
+    Pages repeat themselves (python-doc: 12% of sentences and chunks are another's text), and a
+    text's vector does not depend on where it stands.
     """
+    if not texts:
+        return None, 0
     unique = list(dict.fromkeys(texts))
-    row_of = {t: i for i, t in enumerate(unique)}
-    order = sorted(range(len(unique)), key=lambda i: len(unique[i]))
-    out = np.zeros((len(unique), encoder.dim), dtype=np.float32)
-    step = 2048  # large calls keep both cores busy; the bar moves once per call
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(texts), desc="embedding", unit="text")
-    for at in range(0, len(order), step):
-        ids = order[at : at + step]
-        out[ids] = encoder.encode([unique[i] for i in ids])
+    keys = [digest(t) for t in unique]
+    count = {}  # unique row -> how many of ``texts`` it stands for
+    for t in texts:
+        count[t] = count.get(t, 0) + 1
+    found, cached = cache.fetch(keys)
+    done = set(found)
+    misses = sorted((i for i in range(len(unique)) if i not in done), key=lambda i: len(unique[i]))
+    encoder: Encoder | None = encoder_factory() if misses else None
+    if encoder is not None and found and encoder.dim != cache.dim:
+        log.warning("the vector cache has dim %s, the encoder %s; not using it", cache.dim,
+                    encoder.dim)  # fmt: skip
+        found, misses = [], sorted(range(len(unique)), key=lambda i: len(unique[i]))
+    dim = encoder.dim if encoder is not None else cache.dim
+    out = np.zeros((len(unique), dim), dtype=np.float32)
+    if found:
+        out[found] = cached
+    embedded = sum(count[unique[i]] for i in misses)
+    bar = _bar(progress, total=len(misses), desc="embedding", unit="text", initial=0)
+    if bar is not None and found:
+        bar.set_postfix(cached=len(found), refresh=False)
+    for at in range(0, len(misses), max(1, step)):
+        ids = misses[at : at + max(1, step)]
+        rows = encoder.encode([unique[i] for i in ids])
+        out[ids] = rows
+        cache.add([keys[i] for i in ids], rows)
         if bar is not None:
-            bar.update(round(len(ids) * len(texts) / len(unique)))
+            bar.update(len(ids))
     if bar is not None:
         bar.close()
-    return out[[row_of[t] for t in texts]]
-
-
-def _write(root: Path, index: Index) -> None:
-    """Write a new build, then swap the ``current`` pointer atomically and drop old builds."""
-    builds = root / "builds"
-    name = uuid.uuid4().hex[:12]
-    tmp = builds / f".tmp-{name}"
-    tmp.mkdir(parents=True, exist_ok=True)
-    store = {
-        "sentences": [[d, sp.start, sp.end] for d, sp in index.sentences],
-        "chunks": [
-            {
-                "chunk_id": c.chunk_id,
-                "doc_id": c.doc_id,
-                "start": c.start,
-                "end": c.end,
-                "author": c.author,
-                "kind": c.kind,
-                "sentences": list(ids),
-            }
-            for c, ids in zip(index.chunks, index.chunk_sentences, strict=True)
-        ],
-    }
-    (tmp / "chunks.json").write_text(json.dumps(store), encoding="utf-8")
-    np.save(tmp / "sentence_vectors.npy", index.sentence_vectors)
-    np.save(tmp / "chunk_vectors.npy", index.chunk_vectors)
-    index.vectors.save(tmp / "faiss.index")
-    index.sentence_store.save(tmp / "sentences.faiss")
-    index.lexical.save(tmp / "lexical")
-    # The manifest goes last: a build without one is never read.
-    (tmp / "manifest.json").write_text(json.dumps(asdict(index.manifest)), encoding="utf-8")
-    os.replace(tmp, builds / name)
-    pointer = root / f".current-{name}"
-    pointer.write_text(name, encoding="utf-8")
-    os.replace(pointer, root / "current")
-    for old in builds.iterdir():
-        if old.name != name:
-            shutil.rmtree(old, ignore_errors=True)
+    row_of = {t: i for i, t in enumerate(unique)}
+    return out[[row_of[t] for t in texts]], embedded

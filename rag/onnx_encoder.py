@@ -257,10 +257,58 @@ def _model_config(source: Path) -> tuple[str, int]:
     return pooling, min(int(max_len or limit), limit)
 
 
+EXPORT_LOCK = ".export.lock"
+
+
+def remove_stale_exports(cache_dir: Path) -> None:
+    """Remove the temporary folders of killed exports under ``<cache_dir>/onnx/``.
+
+    Only when no export is running: exports hold ``onnx/.export.lock``, and a killed one's lock
+    went with its process.
+    """
+    import fcntl
+
+    base = Path(cache_dir) / "onnx"
+    if not base.is_dir():
+        return
+    try:
+        fd = os.open(base / EXPORT_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:  # a read-only folder: nothing can be removed anyway
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:  # an export is running; its folders are not stale
+        os.close(fd)
+        return
+    try:
+        _remove_temporary(base)
+    finally:
+        os.close(fd)
+
+
+def _remove_temporary(base: Path) -> None:
+    # mkdtemp names are ".<model key>.<random>", moved-aside exports ".<key>.old-<pid>".
+    for tmp in base.glob(".*"):
+        if tmp.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _export(model: str, source: Path, folder: Path) -> None:
+    """Export under the export lock (one exporter per cache; a waiting one then finds the
+    export fresh), clearing killed exports' folders first."""
+    from rag.build_lock import held
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with held(folder.parent / EXPORT_LOCK, what="model export"):
+        if _is_fresh(folder, model, source):
+            return
+        _remove_temporary(folder.parent)
+        _export_unlocked(model, source, folder)
+
+
+def _export_unlocked(model: str, source: Path, folder: Path) -> None:
     """Export, verify against torch, then swap the folder into place in one rename."""
     pooling, max_len = _model_config(source)
-    folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     tmp.chmod(0o755)  # mkdtemp makes it owner-only; the export is as shareable as the index
     try:

@@ -12,7 +12,9 @@ Rules, not lists of known strings:
   "X said:". Lines after a quote header that repeat earlier text are re-quotes: skipped, so each
   passage is indexed once, under the post that first wrote it. A quoted line whose original is
   not in the thread is kept once, attributed to the quoted member (kind ``"quote"``).
-- A content line repeated verbatim (a title shown twice) is indexed once.
+- A content line repeated verbatim (a title shown twice), or held inside an earlier line, is
+  indexed once. Containment counts for lines of 35 characters or more; a shorter line only
+  when it equals an earlier one (``rag.seen_lines``: found by hashed grams in linear time).
 Left out: authors that a page never names; they stay ``None`` ("a forum member").
 """
 
@@ -23,6 +25,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from rag.records import Document, Segment
+from rag.seen_lines import SeenLines
 
 _FURNITURE = re.compile(
     r"\b(comments?|share|sign ?in|sign ?up|log ?in|login|register|account|jump to|skip to|"
@@ -135,7 +138,7 @@ def segment(doc: Document) -> Segmentation:
     blocks = [b for b in blocks if b]
     chrome = separators if thread else 0
     posts: list[_Post] = []
-    seen: list[tuple[str, int]] = []  # (normalised content line, post index)
+    seen = SeenLines()  # normalised content lines -> the post that wrote each first
     requotes = 0
     for b, block in enumerate(blocks):
         if thread and b > 0 and _is_footer(block):
@@ -156,7 +159,7 @@ def segment(doc: Document) -> Segmentation:
                 chrome += 1
                 continue
             norm = normalise(ln.text)
-            source = next((p for text, p in seen if norm == text or norm in text), None)
+            source = seen.source(norm)
             if quoting is not None:
                 if source is not None:
                     requotes += 1
@@ -166,7 +169,7 @@ def segment(doc: Document) -> Segmentation:
                     continue
                 if not quoted_any:  # the quoted original is not in this page: keep it once
                     post.lines.append((ln, f"quote:{quoting}"))
-                    seen.append((norm, len(posts)))
+                    seen.add(norm, len(posts))
                     quoting = None
                     continue
                 quoting = None
@@ -174,7 +177,7 @@ def segment(doc: Document) -> Segmentation:
                 requotes += 1
                 continue
             post.lines.append((ln, "post"))
-            seen.append((norm, len(posts)))
+            seen.add(norm, len(posts))
         posts.append(post)
     segments = _segments_from(doc, posts, thread, {ln.start: i for i, ln in enumerate(lines)})
     return Segmentation(tuple(segments), chrome, len(posts) if thread else 0, requotes)

@@ -30,6 +30,9 @@ class Settings:
     # "torch" (sentence-transformers) or "onnx" (exported once into the index folder, no torch).
     backend: str = "auto"
     batch_size: int = 32
+    # Texts per encoder call while indexing; each call's vectors are saved to the vector cache
+    # before the next, so a killed build loses at most this many (and a bar moves per call).
+    encode_step: int = 2048
     # Chunking (characters): ~900-char chunks keep a paragraph or two together.
     chunk_size: int = 900
     chunk_overlap: int = 150

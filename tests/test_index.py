@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
 import logging
@@ -14,6 +15,7 @@ import pytest
 from conftest import CORPUS, FORUM, FakeEncoder
 
 from rag import Assistant, Settings
+from rag.build_lock import IndexWriteError
 from rag.documents import load_folder
 from rag.index import _current, open_index
 
@@ -48,7 +50,8 @@ def test_first_open_builds_and_second_open_embeds_nothing(built, tiny_corpus, fa
     first, index_dir = built
     assert first.stats == {
         "documents": 3, "chunks": 3, "sentences": 8, "posts": 0, "chrome_lines": 0,
-        "requotes": 0, "embedded_this_load": full_count(first), "warnings": (),
+        "requotes": 0, "embedded_this_load": full_count(first), "from_vector_cache": 0,
+        "warnings": (),
     }  # fmt: skip
     calls = fake_encoder.calls
     second = open_tiny(tiny_corpus, index_dir)
@@ -63,8 +66,8 @@ def test_build_folder_layout_and_manifest(built, tiny_corpus):
     folder = _current(index_dir)
     assert folder.parent == index_dir / "builds" and folder.is_dir()
     assert sorted(p.name for p in folder.iterdir()) == [
-        "chunk_vectors.npy", "chunks.json", "faiss.index", "lexical", "manifest.json",
-        "sentence_vectors.npy", "sentences.faiss",
+        "checksums.json", "chunk_vectors.npy", "chunks.json", "faiss.index", "lexical",
+        "manifest.json", "sentence_vectors.npy", "sentences.faiss",
     ]  # fmt: skip
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["model"] == Settings().model and manifest["dim"] == FakeEncoder.dim
@@ -127,13 +130,14 @@ def test_crash_mid_write_leaves_the_previous_build(built, tiny_corpus, monkeypat
 
     def crash(path, *args, **kwargs):
         assert Path(path).parent.name.startswith(".tmp-")  # the new build's own folder
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("rag.index.np.save", crash)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr("rag.build_files.np.save", crash)
+    with pytest.raises(IndexWriteError, match="No space left.*stays in service"):
         open_tiny(tiny_corpus, index_dir)
     monkeypatch.undo()
     assert _current(index_dir) == before
+    assert sorted(p.name for p in (index_dir / "builds").iterdir()) == [before.name]
     # The old corpus still opens from the old build, with nothing to embed.
     shutil.rmtree(tiny_corpus)
     from conftest import write_tiny
@@ -174,7 +178,9 @@ def test_corrupt_index_is_rebuilt_with_a_warning(built, tiny_corpus, caplog, dam
     with caplog.at_level(logging.WARNING, logger="rag.index"):
         rebuilt = open_tiny(tiny_corpus, index_dir)
     assert any("corrupt" in r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
-    assert rebuilt.stats["embedded_this_load"] == full_count(rebuilt)
+    # The damaged build's vectors are not trusted; the vector cache has every one of them.
+    assert rebuilt.stats["embedded_this_load"] == 0
+    assert rebuilt.stats["from_vector_cache"] == full_count(rebuilt)
     assert spans(rebuilt) == spans(first)
     assert open_tiny(tiny_corpus, index_dir).stats["embedded_this_load"] == 0  # and it sticks
 
@@ -211,7 +217,9 @@ def test_index_of_another_model_is_rebuilt_with_a_warning(built, tiny_corpus, ca
         rebuilt = open_tiny(tiny_corpus, index_dir)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("some-other-model" in m for m in warnings), warnings
-    assert rebuilt.stats["embedded_this_load"] == full_count(rebuilt)  # no vector reused
+    # No vector of the build is reused; this model's vector cache supplies them all.
+    assert rebuilt.stats["embedded_this_load"] == 0
+    assert rebuilt.stats["from_vector_cache"] == full_count(rebuilt)
     assert rebuilt._index.manifest.model == Settings().model
 
 

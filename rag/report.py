@@ -22,6 +22,7 @@ METRICS = (
     ("quote_exactness", "quote exactness"),
     ("evidence_precision", "evidence precision"),
     ("evidence_recall", "evidence recall"),
+    ("page_accuracy", "page accuracy"),
     ("key_fact_recall", "key-fact recall"),
     ("key_fact_accuracy", "key-fact accuracy"),
     ("answer_in_lead_quote", "answer in the lead quote"),

@@ -201,3 +201,19 @@ def test_evidence_in_a_non_utf8_text_file_is_read_as_the_index_reads_it(tmp_path
     row = item(evidence=[{"doc": "latin.txt", "quote": "café coûte"}])
     (got,) = load_dataset(write(tmp_path, row), corpus)
     assert (got.evidence[0].start, got.evidence[0].end) == (3, 13)
+
+
+MANUALS = ROOT / "eval" / "manuals"
+
+
+@pytest.mark.skipif(not (MANUALS / "qa.jsonl").exists(), reason="no manuals suite")
+def test_the_manuals_suite_loads_with_a_checked_page_for_every_quote() -> None:
+    items = load_dataset(MANUALS / "qa.jsonl", MANUALS / "corpus")
+    answerable = [it for it in items if it.answerable]
+    assert len(answerable) >= 30 and len(items) - len(answerable) >= 8
+    texts = {p.name: read_text(p) for p in (MANUALS / "corpus").glob("*.pdf")}
+    for it in answerable:
+        assert "manuals" in it.tags, it.id
+        for ev in it.evidence:
+            assert ev.page is not None, it.id
+            assert all(normalise(texts[ev.doc][s:e]) == normalise(ev.quote) for s, e in ev.spans)

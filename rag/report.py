@@ -85,6 +85,7 @@ GATES = (
     Gate("false_refusal", tolerance=0.05, higher_is_better=False),
     Gate("crag_score", tolerance=0.05),
     Gate("hit_at_k", tolerance=0.03),
+    Gate("page_accuracy", tolerance=0.05),  # suites whose gold quotes state pages (PDF manuals)
 )
 
 

@@ -451,3 +451,13 @@ def test_a_pdf_citation_off_by_one_character_is_not_exact(tmp_path) -> None:
 
     got = evaluate(shifted, items, corpus_dir=corpus, semantic=False)
     assert got.overall.quote_exactness == 0.0
+
+
+def test_a_page_accuracy_drop_fails_its_gate_and_a_suite_without_pages_passes(tmp_path) -> None:
+    corpus, items = manual_items(tmp_path)
+    wrong = {"Where is the cache?": 1, "What moves the config file?": 3}
+    got = evaluate(pdf_answerer(corpus, wrong), items, corpus_dir=corpus, semantic=False)
+    gate = {g.metric: g for g in compare(got, {"k": 5, "overall": {"page_accuracy": 1.0}}).gates}
+    assert gate["page_accuracy"].passed is False and gate["page_accuracy"].value == 0.5
+    unpaged = {g.metric: g for g in compare(got, {"k": 5, "overall": {}}).gates}
+    assert unpaged["page_accuracy"].passed  # no baseline value: nothing to hold it against

@@ -1,11 +1,13 @@
 """Reference answerers the harness scores next to the assistant, to show what the design buys.
 
 ``NaiveTopChunk`` is "plain RAG" with no answer selection: it searches the user's last message as
-typed (no follow-up rewriting), quotes the top hit's whole chunk and never abstains.
+typed (no follow-up rewriting), quotes the top hit's whole chunk and never abstains. Like any
+plain RAG over PDFs it names the pages the chunk lies on.
 """
 
 from __future__ import annotations
 
+from rag.readers.pages import page_of
 from rag.records import Answer, Citation, Hit
 
 DEPTH = 10  # hits fetched per search, enough for the harness's MRR@10
@@ -39,9 +41,11 @@ class NaiveTopChunk:
             return Answer("", (), False, question, question)
         top = hits[0]
         try:
-            date = self.assistant.document(top.doc_id).meta.date
+            doc = self.assistant.document(top.doc_id)
+            date, pages = doc.meta.date, doc.pages
         except (AttributeError, KeyError):
-            date = None
+            date, pages = None, ()
+        page, page_end = page_of(pages, top.start, top.end)
         citation = Citation(
             n=1,
             doc_id=top.doc_id,
@@ -55,6 +59,8 @@ class NaiveTopChunk:
             date=date,
             score=top.score,
             kind=top.kind,
+            page=page,
+            page_end=page_end,
         )
         return Answer(
             f"{top.text} [1]", (citation,), False, question, question, confidence=top.score

@@ -4,6 +4,10 @@ Every gold quote is located in its corpus file, so the harness scores spans, not
 is forgiving about whitespace (runs, NBSP), quote characters (curly vs straight) and NFKC forms;
 the offsets recorded are always into the file's decoded, unaltered text. This module does not
 judge whether a question is good; it only rejects items that cannot be scored.
+
+Files are read as the index reads them (``rag.documents.read_file``): a PDF's gold quote is
+located in its extracted text, and an evidence entry may name the ``page`` it is on (1-based, as a
+viewer counts); the loader checks that the quote starts on that page.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ import unicodedata
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+
+from rag.documents import read_file
+from rag.readers.pages import page_of
 
 # Curly and typographic quote marks fold to their ASCII forms.
 _QUOTES = str.maketrans("‘’‚‛′“”„‟″", "'''''" + '"' * 5)
@@ -35,12 +42,14 @@ class Evidence:
     """A gold quote and where it sits: ``spans`` are ``(start, end)`` offsets, first one first.
 
     A quote can occur more than once (a forum post re-quoting the article), so every occurrence is
-    kept and a citation of any of them counts.
+    kept and a citation of any of them counts. ``page`` is the 1-based page the quote starts on,
+    when the eval set states it (paged documents only); the loader has checked it.
     """
 
     doc: str
     quote: str
     spans: tuple[tuple[int, int], ...]
+    page: int | None = None
 
     @property
     def start(self) -> int:
@@ -151,9 +160,43 @@ def facts_found(text: str, key_facts: tuple[tuple[str, ...], ...]) -> int:
     return sum(any(normalise(alt) in haystack for alt in group) for group in key_facts)
 
 
-def read_text(path: Path) -> str:
-    """A corpus file decoded exactly as the offsets count it."""
-    return path.read_bytes().decode("utf-8")
+@dataclass(frozen=True)
+class _Source:
+    """A corpus file as offsets count it: its text and, for a paged format, its page spans."""
+
+    text: str
+    pages: tuple[tuple[int, int], ...] = ()
+
+
+def read_text(path: Path | str) -> str:
+    """A corpus file's text exactly as the offsets count it (a PDF's extracted text)."""
+    return read_file(path).text
+
+
+def _read_source(path: Path) -> _Source:
+    got = read_file(path)
+    return _Source(got.text, got.pages)
+
+
+def check_page(pages: tuple[tuple[int, int], ...], spans, page: object) -> str | None:
+    """Why ``page`` is not a page some occurrence in ``spans`` starts on, else ``None``.
+
+    Example:
+        >>> pages = ((0, 10), (15, 30))
+        >>> check_page(pages, ((17, 20),), 2) is None, check_page(pages, ((17, 20),), 1)
+        (True, 'the quote starts on page 2, not page 1')
+        >>> check_page((), ((0, 3),), 1), check_page(pages, ((0, 3),), 0)
+        ('page 1 given, but the document has no pages', 'page must be a positive integer, got 0')
+    """
+    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+        return f"page must be a positive integer, got {page!r}"
+    if not pages:
+        return f"page {page} given, but the document has no pages"
+    starts = sorted({page_of(pages, s, e)[0] for s, e in spans})
+    if page in starts:
+        return None
+    found = ", ".join(str(n) for n in starts)
+    return f"the quote starts on page {found}, not page {page}"
 
 
 def _str_list(value: object, what: str, *, allow_empty: bool = True) -> tuple[str, ...]:
@@ -164,7 +207,7 @@ def _str_list(value: object, what: str, *, allow_empty: bool = True) -> tuple[st
     return tuple(value)
 
 
-def _parse(raw: dict, texts: dict[str, str], corpus_dir: Path) -> EvalItem:
+def _parse(raw: dict, texts: dict[str, _Source], corpus_dir: Path) -> EvalItem:
     missing = [
         f
         for f in ("turns", "answer", "key_facts", "evidence", "answerable", "tags")
@@ -182,7 +225,7 @@ def _parse(raw: dict, texts: dict[str, str], corpus_dir: Path) -> EvalItem:
     facts = tuple(_str_list(g, "each key_facts group", allow_empty=False) for g in raw["key_facts"])
     tags = _str_list(raw["tags"], "tags")
     if not isinstance(raw["evidence"], list):
-        raise ValueError("evidence must be a list of {doc, quote}")
+        raise ValueError("evidence must be a list of {doc, quote[, page]}")
     evidence = tuple(_locate(ev, texts, corpus_dir) for ev in raw["evidence"])
     if raw["answerable"] and not (evidence and facts):
         raise ValueError("an answerable item needs at least one evidence quote and key-fact group")
@@ -191,21 +234,26 @@ def _parse(raw: dict, texts: dict[str, str], corpus_dir: Path) -> EvalItem:
     return EvalItem(raw["id"], turns, raw["answer"], facts, evidence, raw["answerable"], tags)
 
 
-def _locate(ev: object, texts: dict[str, str], corpus_dir: Path) -> Evidence:
+def _locate(ev: object, texts: dict[str, _Source], corpus_dir: Path) -> Evidence:
     if not isinstance(ev, dict) or not isinstance(ev.get("doc"), str) or not ev.get("quote"):
-        raise ValueError(f"evidence entries must be {{doc, quote}} objects, got {ev!r}")
+        raise ValueError(f"evidence entries must be {{doc, quote[, page]}} objects, got {ev!r}")
     doc, quote = ev["doc"], ev["quote"]
-    if not isinstance(quote, str) or Path(doc).name != doc:
+    if not isinstance(quote, str) or Path(doc).name != doc or set(ev) - {"doc", "quote", "page"}:
         raise ValueError(f"bad evidence entry {ev!r}")
     if doc not in texts:
         path = corpus_dir / doc
         if not path.is_file():
             raise ValueError(f"evidence doc {doc!r} is not a file in {corpus_dir}")
-        texts[doc] = read_text(path)
-    spans = find_spans(texts[doc], quote)
+        texts[doc] = _read_source(path)
+    spans = find_spans(texts[doc].text, quote)
     if not spans:
         raise ValueError(f"evidence quote not found in {doc}: {quote[:80]!r}")
-    return Evidence(doc, quote, spans)
+    page = ev.get("page")
+    if page is not None:
+        problem = check_page(texts[doc].pages, spans, page)
+        if problem:
+            raise ValueError(f"evidence page is wrong in {doc} ({problem}): {quote[:60]!r}")
+    return Evidence(doc, quote, spans, page)
 
 
 def load_dataset(path: Path | str, corpus_dir: Path | str) -> tuple[EvalItem, ...]:
@@ -222,7 +270,7 @@ def load_dataset(path: Path | str, corpus_dir: Path | str) -> tuple[EvalItem, ..
         DatasetError: on the first item that cannot be scored, naming its line and id.
     """
     path, corpus_dir = Path(path), Path(corpus_dir)
-    texts: dict[str, str] = {}  # doc -> decoded text, read once
+    texts: dict[str, _Source] = {}  # doc -> its text and pages, read once
     items: list[EvalItem] = []
     seen: dict[str, int] = {}
     for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):

@@ -34,10 +34,19 @@ class CorpusError(ValueError):
     """The corpus folder is missing, empty, or holds no readable document."""
 
 
+def read_file(path: str | Path) -> Extracted:
+    """What ``read_text`` reads, with the page spans: ``read_file(p).text == read_text(p)``.
+
+    Plain text is decoded by the text reader alone (no parser is loaded, nothing is cached);
+    HTML, PDF and Word files are parsed by their reader.
+    """
+    path = Path(path)
+    return extract(path, path.read_bytes())
+
+
 def read_text(path: str | Path) -> str:
     """The text that offsets index: the decoded file, or its extraction (HTML, PDF, Word)."""
-    path = Path(path)
-    return extract(path, path.read_bytes()).text
+    return read_file(path).text
 
 
 def load_metadata(folder: Path) -> dict[str, DocMeta]:

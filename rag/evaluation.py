@@ -16,7 +16,8 @@ from time import perf_counter
 import numpy as np
 
 from rag.conversation import replay
-from rag.dataset import EvalItem, facts_found, read_text
+from rag.dataset import EvalItem, Evidence, facts_found
+from rag.documents import read_text
 from rag.faithfulness import LexicalNumericChecker, SupportChecker, faithfulness
 from rag.records import Answer, Citation
 
@@ -56,6 +57,7 @@ class ItemResult:
     lead_facts: bool = False  # answered, and the first quote alone holds every key fact
     quote_facts: bool = False  # answered, and the quotes (not the framing) hold every key fact
     quoted_words: int = 0  # words in the answer's quotes: a whole paragraph cannot look good
+    page_correct: bool | None = None  # the first citation on a gold quote shows its gold page
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Metrics:
     quote_exactness: float | None
     evidence_precision: float | None
     evidence_recall: float | None
+    page_accuracy: float | None
     key_fact_recall: float | None
     key_fact_accuracy: float | None
     answer_in_lead_quote: float | None
@@ -132,6 +135,7 @@ def aggregate(items: Sequence[ItemResult], k: int) -> Metrics:
             [r.evidence_precision for r in ans if r.evidence_precision is not None]
         ),
         evidence_recall=_mean([r.evidence_recall for r in ans]),
+        page_accuracy=_mean([r.page_correct for r in ans if r.page_correct is not None]),
         key_fact_recall=_mean([r.facts_found / r.facts_total for r in ans]),
         key_fact_accuracy=_mean([r.correct for r in ans]),
         answer_in_lead_quote=_mean([r.lead_facts for r in ans]),
@@ -151,7 +155,8 @@ def aggregate(items: Sequence[ItemResult], k: int) -> Metrics:
 
 
 class _Files:
-    """Decoded corpus files by citation path, read once; a missing file reads as ``None``."""
+    """Corpus files' texts by citation path, read once as the index reads them (a PDF's
+    extracted text, via ``rag.documents.read_text``); a missing file reads as ``None``."""
 
     def __init__(self, corpus_dir: Path | None) -> None:
         self.corpus_dir = corpus_dir
@@ -200,6 +205,29 @@ def _retrieval(search: Callable, item: EvalItem, query: str, k: int) -> tuple[in
         any(ev.touches(h.doc_id, h.start, h.end) for h in hits[:k]) for ev in item.evidence
     )
     return (ranks[0] if ranks else 0), covered / len(item.evidence)
+
+
+def gold_page_shown(evidence: Sequence[Evidence], cites: Sequence[Citation]) -> bool | None:
+    """Whether the first citation on a gold quote with a ``page`` shows that page (as its first
+    or last page); ``None`` when no gold quote states a page. No such citation scores False.
+
+    Example:
+        >>> from types import SimpleNamespace as C
+        >>> gold = [Evidence("m.pdf", "q", ((100, 120),), page=4)]
+        >>> on, off = C(doc_id="m.pdf", start=90, end=110, page=3, page_end=4), C(
+        ...     doc_id="m.pdf", start=0, end=50, page=1, page_end=1)
+        >>> shown = gold_page_shown
+        >>> shown(gold, [off, on]), shown(gold, [off]), shown([], [on])
+        (True, False, None)
+    """
+    paged = [ev for ev in evidence if ev.page is not None]
+    if not paged:
+        return None
+    for c in cites:
+        gold = {ev.page for ev in paged if ev.touches(c.doc_id, c.start, c.end)}
+        if gold:
+            return c.page in gold or c.page_end in gold
+    return False
 
 
 def score_item(
@@ -266,6 +294,11 @@ def score_item(
         lead_facts=lead,
         quote_facts=quoted,
         quoted_words=0 if answer.abstained else sum(len(c.quote.split()) for c in cites),
+        page_correct=(
+            None
+            if not item.answerable
+            else gold_page_shown(item.evidence, () if answer.abstained else cites)
+        ),
     )
 
 

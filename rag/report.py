@@ -22,6 +22,7 @@ METRICS = (
     ("quote_exactness", "quote exactness"),
     ("evidence_precision", "evidence precision"),
     ("evidence_recall", "evidence recall"),
+    ("page_accuracy", "page accuracy"),
     ("key_fact_recall", "key-fact recall"),
     ("key_fact_accuracy", "key-fact accuracy"),
     ("answer_in_lead_quote", "answer in the lead quote"),
@@ -84,6 +85,7 @@ GATES = (
     Gate("false_refusal", tolerance=0.05, higher_is_better=False),
     Gate("crag_score", tolerance=0.05),
     Gate("hit_at_k", tolerance=0.03),
+    Gate("page_accuracy", tolerance=0.05),  # suites whose gold quotes state pages (PDF manuals)
 )
 
 

@@ -144,3 +144,25 @@ def real_encoder(assistant, monkeypatch):
     encoder = assistant.encoder
     monkeypatch.setattr("rag.assistant.load_encoder", lambda *a, **k: encoder)
     return encoder
+
+
+# --- a tiny PDF manual: three pages whose texts (and so page numbers) are known ----------------
+MANUAL_PAGES = (
+    "Tiny Manual\nThe default block size is 900k.",
+    "Chapter two\nThe cache lives in /var/cache/tiny.",
+    "Chapter three\nSet TINY_HOME to move the config file.\nThe default block size is 900k.",
+)
+
+
+def write_manual(path: Path) -> Path:
+    """``MANUAL_PAGES`` as a PDF at ``path``, one page each, a text line per line (fpdf2)."""
+    fpdf = pytest.importorskip("fpdf")
+    pdf = fpdf.FPDF()
+    pdf.set_font("Helvetica", size=12)
+    for page in MANUAL_PAGES:
+        pdf.add_page()
+        for line in page.split("\n"):
+            pdf.cell(0, 10, line, new_x="LMARGIN", new_y="NEXT")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(bytes(pdf.output()))
+    return path

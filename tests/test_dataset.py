@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import MANUAL_PAGES, write_manual
 
 from rag.dataset import DatasetError, facts_found, find_spans, load_dataset, normalise
+from rag.documents import read_text
 
 ROOT = Path(__file__).resolve().parents[1]
 TEXT = "He said “no deal”.\nThe\u00a0fund  paid 300 dollars. The fund paid 300 dollars.\n"
@@ -133,3 +135,85 @@ def test_the_project_eval_set_loads_and_every_span_matches_its_quote() -> None:
         for ev in it.evidence:
             text = (ROOT / "corpus" / ev.doc).read_bytes().decode("utf-8")
             assert all(normalise(text[s:e]) == normalise(ev.quote) for s, e in ev.spans), it.id
+
+
+# --- PDF evidence and its page ----------------------------------------------------------------
+@pytest.fixture
+def manual(corpus: Path) -> Path:
+    return write_manual(corpus / "m.pdf")
+
+
+def pdf_item(quote: str, page: object = None, doc: str = "m.pdf", **changes: object) -> dict:
+    ev = {"doc": doc, "quote": quote} | ({} if page is None else {"page": page})
+    return item(id="p1", key_facts=[["900k"]], evidence=[ev]) | changes
+
+
+def test_a_pdf_quote_is_located_in_the_extracted_text_with_its_page(tmp_path, manual) -> None:
+    text = read_text(manual)
+    (got,) = load_dataset(write(tmp_path, pdf_item("The cache lives in", 2)), manual.parent)
+    ev = got.evidence[0]
+    assert text[ev.start : ev.end] == "The cache lives in" and ev.page == 2
+    assert text.index(MANUAL_PAGES[1]) < ev.start < text.index(MANUAL_PAGES[2])
+
+
+def test_a_quote_across_a_pdf_line_break_matches(tmp_path, manual) -> None:
+    quote = "move the config file. The default block"
+    (got,) = load_dataset(write(tmp_path, pdf_item(quote, 3)), manual.parent)
+    assert read_text(manual)[got.evidence[0].start : got.evidence[0].end] == (
+        "move the config file.\nThe default block"
+    )
+
+
+def test_a_repeated_quote_may_name_any_page_it_starts_on(tmp_path, manual) -> None:
+    quote = "The default block size is 900k."
+    for page in (1, 3):
+        (got,) = load_dataset(write(tmp_path, pdf_item(quote, page)), manual.parent)
+        assert got.evidence[0].page == page and len(got.evidence[0].spans) == 2
+    with pytest.raises(DatasetError, match="starts on page 1, 3, not page 2"):
+        load_dataset(write(tmp_path, pdf_item(quote, 2)), manual.parent)
+
+
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [
+        (pdf_item("The cache lives in", 1), "the quote starts on page 2, not page 1"),
+        (pdf_item("Set TINY_HOME", 2), "the quote starts on page 3, not page 2"),
+        (pdf_item("The cache lives in", 0), "page must be a positive integer, got 0"),
+        (pdf_item("The cache lives in", "2"), "page must be a positive integer, got '2'"),
+        (pdf_item("The cache lives in", True), "page must be a positive integer, got True"),
+        (pdf_item("said", 1, doc="a.txt"), "page 1 given, but the document has no pages"),
+        (
+            item(evidence=[{"doc": "m.pdf", "quote": "The cache", "pages": 2}]),
+            "bad evidence entry",
+        ),
+    ],
+)
+def test_a_wrong_gold_page_is_rejected_naming_line_and_id(tmp_path, manual, row, problem) -> None:
+    path = write(tmp_path, pdf_item("The cache lives in", 2, id="ok"), row | {"id": "bad9"})
+    with pytest.raises(DatasetError) as err:
+        load_dataset(path, manual.parent)
+    assert (err.value.item_id, err.value.line) == ("bad9", 2)
+    assert problem in str(err.value) and ":2: item 'bad9'" in str(err.value)
+
+
+def test_evidence_in_a_non_utf8_text_file_is_read_as_the_index_reads_it(tmp_path, corpus) -> None:
+    (corpus / "latin.txt").write_bytes("Le café coûte 3 euros.".encode("cp1252"))
+    row = item(evidence=[{"doc": "latin.txt", "quote": "café coûte"}])
+    (got,) = load_dataset(write(tmp_path, row), corpus)
+    assert (got.evidence[0].start, got.evidence[0].end) == (3, 13)
+
+
+MANUALS = ROOT / "eval" / "manuals"
+
+
+@pytest.mark.skipif(not (MANUALS / "qa.jsonl").exists(), reason="no manuals suite")
+def test_the_manuals_suite_loads_with_a_checked_page_for_every_quote() -> None:
+    items = load_dataset(MANUALS / "qa.jsonl", MANUALS / "corpus")
+    answerable = [it for it in items if it.answerable]
+    assert len(answerable) >= 30 and len(items) - len(answerable) >= 8
+    texts = {p.name: read_text(p) for p in (MANUALS / "corpus").glob("*.pdf")}
+    for it in answerable:
+        assert "manuals" in it.tags, it.id
+        for ev in it.evidence:
+            assert ev.page is not None, it.id
+            assert all(normalise(texts[ev.doc][s:e]) == normalise(ev.quote) for s, e in ev.spans)

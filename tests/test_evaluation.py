@@ -8,10 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import write_manual
 
 import rag.cli_eval as cli_eval
 from rag.baselines import NaiveTopChunk
 from rag.dataset import load_dataset
+from rag.documents import read_text
 from rag.evaluation import as_answerer, evaluate, recommend, sweep
 from rag.records import Answer, Citation, Hit
 from rag.report import Gate, compare, read_baseline, write_baseline, write_reports
@@ -367,3 +369,95 @@ def test_cli_runs_and_gates_every_suite(tmp_path, corpus, dataset_path, monkeypa
     assistant.answers["Who wrote to Beta?"] = ("No answer.", (), True, None, (), 0.1)
     assert cli_eval.main([*args, "--suite", "two"]) == 1  # gated against two.json
     assert cli_eval.main([*args, "--suite", "three"]) == 2
+
+
+# --- page accuracy: citations of a PDF, against the gold quote's page ---------------------------
+def manual_items(tmp_path: Path) -> tuple[Path, tuple]:
+    """A PDF corpus and three items: gold page 2, gold page 3, and one stating no page."""
+    corpus = tmp_path / "pdfs"
+    write_manual(corpus / "m.pdf")
+    rows = [
+        ("cache", "Where is the cache?", [["/var/cache/tiny"]], "The cache lives in", 2),
+        ("home", "What moves the config file?", [["TINY_HOME"]], "Set TINY_HOME", 3),
+        ("nopage", "Where is the cache kept?", [["/var/cache/tiny"]], "The cache lives in", None),
+    ]
+    lines = [
+        json.dumps({"id": i, "turns": [q], "answer": q, "key_facts": kf, "answerable": True,
+                    "evidence": [{"doc": "m.pdf", "quote": quote}
+                                 | ({"page": page} if page else {})], "tags": ["manuals"]})
+        for i, q, kf, quote, page in rows
+    ]  # fmt: skip
+    (tmp_path / "m.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return corpus, load_dataset(tmp_path / "m.jsonl", corpus)
+
+
+def pdf_answerer(corpus: Path, pages: dict[str, int | None], abstain: tuple[str, ...] = ()):
+    """Quotes the sentence that answers each question, citing it on the page ``pages`` says."""
+    path = corpus / "m.pdf"
+    text = read_text(path)
+    sentence = {
+        "Where is the cache?": "The cache lives in /var/cache/tiny.",
+        "Where is the cache kept?": "The cache lives in /var/cache/tiny.",
+        "What moves the config file?": "Set TINY_HOME to move the config file.",
+    }
+
+    def ask(question: str, history: list[str]) -> Answer:
+        quote = sentence[question]
+        start = text.index(quote)
+        page = pages.get(question)
+        c = Citation(1, "m.pdf", "Tiny", str(path), start, start + len(quote), quote, None,
+                     None, None, 1.0, page=page, page_end=page)  # fmt: skip
+        if question in abstain:
+            return Answer("No answer.", (), True, question, question, (c,), None, 0.1)
+        return Answer(f"“{quote}” [1]", (c,), False, question, question, confidence=0.9)
+
+    return ask
+
+
+def test_a_right_page_scores_1_and_a_wrong_page_0(tmp_path) -> None:
+    corpus, items = manual_items(tmp_path)
+    right = {"Where is the cache?": 2, "What moves the config file?": 3}
+    got = evaluate(pdf_answerer(corpus, right), items, corpus_dir=corpus, semantic=False)
+    assert [r.page_correct for r in got.items] == [True, True, None]  # "nopage" states none
+    assert got.overall.page_accuracy == 1.0
+    # Every citation is read back from the PDF's extracted text: exact, not a decoding error.
+    assert got.overall.quote_exactness == 1.0 and got.overall.key_fact_accuracy == 1.0
+    wrong = {"Where is the cache?": 1, "What moves the config file?": 3}
+    got = evaluate(pdf_answerer(corpus, wrong), items, corpus_dir=corpus, semantic=False)
+    assert [r.page_correct for r in got.items] == [False, True, None]
+    assert got.overall.page_accuracy == 0.5
+
+
+def test_abstaining_or_citing_no_page_scores_0_on_pages(tmp_path) -> None:
+    corpus, items = manual_items(tmp_path)
+    right = {"Where is the cache?": 2, "What moves the config file?": 3}
+    got = evaluate(
+        pdf_answerer(corpus, right, abstain=("Where is the cache?",)),
+        items, corpus_dir=corpus, semantic=False,
+    )  # fmt: skip
+    assert [r.page_correct for r in got.items] == [False, True, None]
+    got = evaluate(pdf_answerer(corpus, {}), items, corpus_dir=corpus, semantic=False)
+    assert got.overall.page_accuracy == 0.0  # citations without a page never show the gold one
+
+
+def test_a_pdf_citation_off_by_one_character_is_not_exact(tmp_path) -> None:
+    corpus, items = manual_items(tmp_path)
+    ask = pdf_answerer(corpus, {"Where is the cache?": 2})
+
+    def shifted(question: str, history: list[str]) -> Answer:
+        answer = ask(question, history)
+        c = answer.citations[0]
+        return replace(answer, citations=(replace(c, start=c.start + 1, end=c.end + 1),))
+
+    got = evaluate(shifted, items, corpus_dir=corpus, semantic=False)
+    assert got.overall.quote_exactness == 0.0
+
+
+def test_a_page_accuracy_drop_fails_its_gate_and_a_suite_without_pages_passes(tmp_path) -> None:
+    corpus, items = manual_items(tmp_path)
+    wrong = {"Where is the cache?": 1, "What moves the config file?": 3}
+    got = evaluate(pdf_answerer(corpus, wrong), items, corpus_dir=corpus, semantic=False)
+    gate = {g.metric: g for g in compare(got, {"k": 5, "overall": {"page_accuracy": 1.0}}).gates}
+    assert gate["page_accuracy"].passed is False and gate["page_accuracy"].value == 0.5
+    unpaged = {g.metric: g for g in compare(got, {"k": 5, "overall": {}}).gates}
+    assert unpaged["page_accuracy"].passed  # no baseline value: nothing to hold it against

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 
 import gradio as gr
 
-from rag import Answer, Assistant, CorpusError, Settings, Turn
+from rag import Answer, Assistant, Citation, CorpusError, Settings, Turn
+from rag.readers.pdf_view import document_pages
 from rag.ui_format import (
     CSS,
     answer_dict,
@@ -51,12 +52,23 @@ SHIPPED_QUESTIONS = [
     "Why did Iran's defence minister visit Damascus?",
 ]
 
-# Scroll the document box so the highlighted quote is in view. Runs in the browser, after the
-# viewer's HTML is replaced; the short delay lets the new HTML land first.
+PAGE_CACHE = "page-cache"  # rendered PDF pages, under the index folder, by file hash and page
+
+# Scroll the document box so the highlighted quote is in view, and a PDF's pages so its first
+# box is. Runs in the browser, after the viewer's HTML is replaced; the short delay lets the new
+# HTML land first.
 SCROLL_TO_MARK = """() => { setTimeout(() => {
   const m = document.querySelector('#rag-viewer mark');
   const box = m && m.closest('.rag-doc');
   if (box) box.scrollTop = Math.max(0, m.offsetTop - box.clientHeight / 3);
+  const fig = document.querySelector('#rag-viewer .rag-page');
+  const pages = fig && fig.closest('.rag-pages');
+  if (pages) {
+    const first = JSON.parse(fig.dataset.boxes || '[]')[0];
+    const img = fig.querySelector('img');
+    const y = first ? first[1] / JSON.parse(fig.dataset.size)[1] * img.clientHeight : 0;
+    pages.scrollTop = Math.max(0, fig.offsetTop + y - pages.clientHeight / 3);
+  }
 }, 120); }"""
 
 
@@ -143,8 +155,13 @@ class ChatUI:
         pool = [*answer.citations, *answer.related] if answer else []
         if not 0 <= i < len(pool):
             return viewer_placeholder()
-        c = pool[i]
-        return viewer_html(self.assistant.document(c.doc_id), c, related=i >= len(answer.citations))
+        return self.show(pool[i], related=i >= len(answer.citations))
+
+    def show(self, c: Citation, related: bool = False) -> str:
+        """The viewer for one source: a PDF's cited pages with the quote boxed, then the text."""
+        doc = self.assistant.document(c.doc_id)
+        pages = document_pages(doc, c.start, c.end, self.assistant.index_dir / PAGE_CACHE)
+        return viewer_html(doc, c, related, pages)
 
     def select(self, turns: list[Exchange], evt: gr.SelectData):
         """A click on a message opens that message's sources, however old it is."""

@@ -220,3 +220,51 @@ def test_example_question_asks_at_once_and_corpus_panel_lists_documents(
     for doc in corpus_assistant.documents:
         page.get_by_text(doc.meta.title).first.wait_for(state="visible")
     shot(page, "06-example-and-corpus.png")
+
+
+# --- PDF sources: the cited page, its quote boxed ----------------------------------------------
+
+PICNIC_PAGES = [
+    "Orchard report.\nThe Hartley orchard grows pear trees along the river bank.",
+    "Zebra committee minutes.\nThe zebra committee approved a budget of 4,200 dollars for the "
+    "annual picnic by the lake.\nThe picnic will be held in June.",
+]
+
+
+@pytest.fixture(scope="session")
+def pdf_assistant(tmp_path_factory):
+    from test_pdf_view import make_pdf
+
+    from rag import Assistant
+
+    folder = tmp_path_factory.mktemp("pdf-corpus")
+    make_pdf(folder / "minutes.pdf", PICNIC_PAGES)
+    return Assistant.from_directory(folder, index_dir=tmp_path_factory.mktemp("pdf-index"))
+
+
+def test_pdf_citation_shows_its_page_with_exactly_the_quote_boxed(page, serve, pdf_assistant):
+    import json
+
+    from test_pdf_view import assert_covers_exactly, pdfium_boxes
+
+    question = "How much was the zebra committee budget?"
+    cited = pdf_assistant.ask(question).citations[0]
+    assert (cited.doc_id, cited.page, cited.page_end) == ("minutes.pdf", 2, 2)
+    page.goto(serve(pdf_assistant))
+    page.wait_for_selector("#rag-question textarea")
+    ask(page, question, 0)
+    page.locator("#rag-picker label").first.click()
+    figure = page.locator("#rag-viewer .rag-page").first
+    figure.wait_for(state="visible")
+    assert f"{cited.start}–{cited.end}" in page.inner_text("#rag-viewer .rag-offsets")
+    assert figure.get_attribute("data-page") == "2"
+    shown = page.evaluate(
+        "() => { const i = document.querySelector('#rag-viewer .rag-page img');"
+        " return [i.complete, i.naturalWidth, i.naturalHeight]; }"
+    )
+    assert shown[0] and shown[1:] == json.loads(figure.get_attribute("data-size"))
+    points = [tuple(b) for b in json.loads(figure.get_attribute("data-points"))]
+    chars, near = pdfium_boxes(pdf_assistant.document("minutes.pdf").path, 2, cited.quote)
+    assert_covers_exactly(tuple(points), chars, near)
+    assert json.loads(figure.get_attribute("data-boxes"))  # and drawn, in pixels
+    shot(page, "07-pdf-page-with-quote.png")

@@ -22,6 +22,7 @@ __all__ = [
     "Citation",
     "Document",
     "Hit",
+    "LiveAssistant",
     "Settings",
     "Turn",
     "CorpusError",
@@ -35,6 +36,7 @@ _WHERE = {
     "Citation": "rag.records",
     "Document": "rag.records",
     "Hit": "rag.records",
+    "LiveAssistant": "rag.live",
     "Settings": "rag.settings",
     "Turn": "rag.records",
     "CorpusError": "rag.documents",
@@ -50,6 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from rag.dataset import load_dataset
     from rag.documents import CorpusError
     from rag.evaluation import evaluate
+    from rag.live import LiveAssistant
     from rag.records import Answer, Citation, Document, Hit, Turn
     from rag.settings import Settings
 

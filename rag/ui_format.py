@@ -67,6 +67,9 @@ mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; 
 #rag-viewer .rag-page img { width: 100%; height: auto; display: block;
   border: 1px solid var(--border-color-primary); border-radius: 4px; }
 #rag-viewer .rag-page figcaption { font-size: .78em; color: var(--body-text-color-subdued); }
+.rag-upload div { margin: .15em 0; font-size: .92em; }
+.rag-upload .rag-refused { color: #b91c1c; }
+.rag-upload .rag-stored { color: #166534; }
 .rag-viewer-empty { color: var(--body-text-color-subdued); padding: 1em; font-size: .95em;
   border: 1px dashed var(--border-color-primary); border-radius: 8px; }
 """
@@ -296,6 +299,41 @@ def viewer_html(
         f"{pictures}"
         f'<div class="rag-doc">{highlight(doc.text, c.start, c.end)}</div></div>'
     )
+
+
+def viewer_gone(c: Citation) -> str:
+    """The viewer for a source whose document has left the corpus since it was quoted."""
+    return (
+        '<div class="rag-viewer-empty">'
+        f"{html.escape(c.doc_id)} is no longer in the corpus (removed or changed since this "
+        f"answer). The quote was: “{escape(c.quote)}”</div>"
+    )
+
+
+def upload_html(
+    stored: Sequence[str],
+    refused: Sequence[tuple[str, str]] = (),
+    existing: Sequence[str] = (),
+    note: str = "",
+) -> str:
+    """What an upload did, escaped: the files added, those already there, those refused and why.
+
+    Example:
+        >>> upload_html([], [("<x>", "a folder")])
+        '<div class="rag-upload"><div class="rag-refused">Refused &lt;x&gt;: a folder</div></div>'
+    """
+    parts = []
+    added = [n for n in stored if n not in existing]
+    if added:
+        parts.append(f'<div class="rag-stored">Added: {html.escape(", ".join(added))}</div>')
+    if existing:
+        same = html.escape(", ".join(existing))
+        parts.append(f'<div class="rag-existing">Already there (same content): {same}</div>')
+    for name, why in refused:
+        parts.append(f'<div class="rag-refused">Refused {html.escape(name)}: {escape(why)}</div>')
+    if note:
+        parts.append(f'<div class="rag-upload-note">{escape(note)}</div>')
+    return f'<div class="rag-upload">{"".join(parts)}</div>'
 
 
 def citation_dict(c: Citation) -> dict:

@@ -177,10 +177,23 @@ def source_html(c: Citation, text: str, related: bool = False) -> str:
         f'<span class="rag-title">{html.escape(c.title)}</span>'
         f' <span class="rag-by">· {_byline(c)}</span>'
         f'<span class="rag-quote">“{escape(c.quote)}”</span></summary>'
-        f'<div class="rag-context">{highlight(text, c.start, c.end, CONTEXT_CHARS)}</div>'
+        f'<div class="rag-context">{_context(c, text)}</div>'
         f'<div class="rag-offsets">{_where(c)} · characters {c.start}–{c.end}</div>'
         "</details>"
     )
+
+
+def _context(c: Citation, text: str) -> str:
+    """The quote marked in its context; the quote alone once its document has changed or gone.
+
+    Example:
+        >>> c = Citation(1, "d.txt", "T", "d.txt", 4, 7, "two", None, None, None, 1.0)
+        >>> _context(c, "one two three"), _context(c, "")
+        ('one <mark>two</mark> three', '<mark>two</mark> (no longer in the corpus as quoted)')
+    """
+    if text[c.start : c.end] != c.quote:
+        return f"<mark>{escape(c.quote)}</mark> (no longer in the corpus as quoted)"
+    return highlight(text, c.start, c.end, CONTEXT_CHARS)
 
 
 def sources_html(

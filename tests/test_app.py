@@ -302,3 +302,14 @@ def test_no_uploads_means_no_upload_endpoints(assistant):
         assert set(named) == {"/ask", "/chat", "/new_chat"}
     finally:
         demo.close()
+
+
+def test_a_source_whose_document_is_gone_shows_its_quote_alone():
+    from rag.ui_format import viewer_gone
+
+    doc, c = hostile_records()
+    page = answer_html(Answer(f"“{c.quote}” [1]", (c,), False, "q", "q"), lambda _: "")
+    assert "no longer in the corpus as quoted" in page and "<script" not in page
+    assert "evil.txt is no longer in the corpus" in viewer_gone(c) and "<script" not in viewer_gone(
+        c
+    )

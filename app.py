@@ -6,16 +6,18 @@
 this file starts nothing: ``build_demo(assistant)`` returns the Blocks and only ``__main__``
 launches them. API clients get a stateless ``/ask`` endpoint (question plus earlier questions).
 
-Left out on purpose: uploads, logins and any way for the browser to name a file. The document
-viewer looks sources up by index in the session's own answers, then by ``doc_id`` through
-``assistant.document``, so it shows only what the corpus loader admitted (no link out of the
-corpus). All HTML is built, and escaped, in ``rag.ui_format``.
+"Add documents" stores files in the corpus's ``uploads/`` folder (checked by ``rag.uploads``)
+and re-indexes; the app also notices files added, changed or removed in the corpus folder before
+each question (``rag.LiveAssistant``). ``--no-uploads`` or ``RAG_UPLOADS=0`` turns uploads off.
+Left out on purpose: logins, and any way for the browser to name a file outside ``uploads/``.
+The document viewer looks sources up by index in the session's own answers, then by ``doc_id``
+through ``assistant.document``; a PDF source shows its page with the quote boxed. All HTML is
+built, and escaped, in ``rag.ui_format``.
 
 Bounded on purpose: a session keeps its last ``MAX_TURNS`` exchanges, its state expires after
 ``SESSION_TTL`` seconds without a question, at most ``MAX_SESSIONS`` sessions are held, the
 queue holds ``QUEUE_SIZE`` waiting events (then answers "Queue is full"), and gradio's own
-upload route takes files of at most ``MAX_UPLOAD`` (the app has no upload feature), deleted
-within ``UPLOAD_AGE`` seconds.
+upload route takes files of at most ``MAX_UPLOAD``, deleted within ``UPLOAD_AGE`` seconds.
 """
 
 import argparse
@@ -23,10 +25,14 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 import gradio as gr
+from gradio.data_classes import ListFiles
 
-from rag import Answer, Assistant, CorpusError, InputError, Settings, Turn
+from rag import Answer, Assistant, Citation, CorpusError, InputError, LiveAssistant, Settings, Turn
+from rag import uploads as up
+from rag.readers.pdf_view import document_pages
 from rag.ui_format import (
     CSS,
     answer_dict,
@@ -36,7 +42,9 @@ from rag.ui_format import (
     document_rows,
     pending_html,
     title_questions,
+    upload_html,
     user_html,
+    viewer_gone,
     viewer_html,
     viewer_placeholder,
 )
@@ -46,7 +54,7 @@ QUEUE_SIZE = 64  # events waiting at most; more are refused at once ("Queue is f
 MAX_TURNS = 20  # exchanges a session keeps and shows; follow-ups use fewer (history_turns)
 SESSION_TTL = 3600  # seconds an idle session's conversation is kept
 MAX_SESSIONS = 1_000  # sessions held in memory (gradio's default is 10,000), oldest dropped
-MAX_UPLOAD = "1kb"  # gradio's /upload route exists whatever the app; nothing here needs it
+MAX_UPLOAD = "1kb"  # gradio's /upload route with uploads off: it exists whatever the app
 UPLOAD_AGE = 600  # seconds before a file that reached it anyway is deleted
 STREAM_PAUSE = 0.04  # seconds between streamed paragraphs, so the reply visibly builds up
 
@@ -64,12 +72,23 @@ SHIPPED_QUESTIONS = [
     "Why did Iran's defence minister visit Damascus?",
 ]
 
-# Scroll the document box so the highlighted quote is in view. Runs in the browser, after the
-# viewer's HTML is replaced; the short delay lets the new HTML land first.
+PAGE_CACHE = "page-cache"  # rendered PDF pages, under the index folder, by file hash and page
+
+# Scroll the document box so the highlighted quote is in view, and a PDF's pages so its first
+# box is. Runs in the browser, after the viewer's HTML is replaced; the short delay lets the new
+# HTML land first.
 SCROLL_TO_MARK = """() => { setTimeout(() => {
   const m = document.querySelector('#rag-viewer mark');
   const box = m && m.closest('.rag-doc');
   if (box) box.scrollTop = Math.max(0, m.offsetTop - box.clientHeight / 3);
+  const fig = document.querySelector('#rag-viewer .rag-page');
+  const pages = fig && fig.closest('.rag-pages');
+  if (pages) {
+    const first = JSON.parse(fig.dataset.boxes || '[]')[0];
+    const img = fig.querySelector('img');
+    const y = first ? first[1] / JSON.parse(fig.dataset.size)[1] * img.clientHeight : 0;
+    pages.scrollTop = Math.max(0, fig.offsetTop + y - pages.clientHeight / 3);
+  }
 }, 120); }"""
 
 
@@ -86,15 +105,26 @@ class ChatUI:
 
     def __init__(self, assistant: Assistant) -> None:
         # No lock here: the assistant is safe for concurrent reads and serialises query
-        # encoding itself, so several users' questions can be answered at once.
-        self.assistant = assistant
+        # encoding itself, so several users' questions can be answered at once. When the corpus
+        # folder changes, ``live`` swaps in a re-opened one; a question keeps the one it began on.
+        self.live = LiveAssistant(assistant) if assistant.corpus is not None else None
+        self._fixed = assistant
+
+    @property
+    def assistant(self) -> Assistant:
+        return self.live.current if self.live is not None else self._fixed
 
     def text_of(self, doc_id: str) -> str:
         """A corpus document's text; doc_ids come from the assistant's own citations."""
-        return self.assistant.document(doc_id).text
+        try:
+            return self.assistant.document(doc_id).text
+        except KeyError:  # removed since it was quoted: the source shows its quote alone
+            return ""
 
     def ask(self, question: str, history: Sequence[Turn | str], k=None, threshold=None) -> Answer:
         """One answer, with the earlier turns of the same conversation as context."""
+        if self.live is not None:
+            self.live.check()  # a few stat calls; re-opens only when the folder changed
         return self.assistant.ask(question, history=history, k=k, abstain_threshold=threshold)
 
     def messages(self, turns: list[Exchange]) -> list[dict]:
@@ -161,8 +191,16 @@ class ChatUI:
         pool = [*answer.citations, *answer.related] if answer else []
         if not 0 <= i < len(pool):
             return viewer_placeholder()
-        c = pool[i]
-        return viewer_html(self.assistant.document(c.doc_id), c, related=i >= len(answer.citations))
+        return self.show(pool[i], related=i >= len(answer.citations))
+
+    def show(self, c: Citation, related: bool = False) -> str:
+        """The viewer for one source: a PDF's cited pages with the quote boxed, then the text."""
+        try:
+            doc = self.assistant.document(c.doc_id)
+        except KeyError:
+            return viewer_gone(c)
+        pages = document_pages(doc, c.start, c.end, self.assistant.index_dir / PAGE_CACHE)
+        return viewer_html(doc, c, related, pages)
 
     def select(self, turns: list[Exchange], evt: gr.SelectData):
         """A click on a message opens that message's sources, however old it is."""
@@ -193,6 +231,137 @@ class ChatUI:
         except InputError as err:  # a gr.Error reaches the client with its message
             raise gr.Error(f"{err}.") from err
         return answer.text, answer_dict(answer)
+
+
+def named_files(**options) -> gr.File:
+    """A ``gr.File`` whose value is ``(path on the server, name the browser gave)`` pairs.
+
+    The stock one passes only the path, whose name Gradio has already stripped of folders, so
+    an upload named "../../etc/passwd.txt" could not be told from "passwd.txt" and refused.
+    Paths are still checked by Gradio (inside its upload folder) before ``preprocess``. The
+    method is replaced on the instance: a subclass would make Gradio write an ``app.pyi``.
+    """
+    files = gr.File(**options)
+
+    def preprocess(payload) -> list[tuple[str, str]]:
+        if payload is None:
+            return []
+        given = list(payload) if isinstance(payload, ListFiles) else [payload]
+        return [(f.path, f.orig_name or Path(f.path).name) for f in given]
+
+    files.preprocess = preprocess
+    return files
+
+
+class CorpusUI:
+    """Adding and removing documents: uploads land in ``<corpus>/uploads/``, then re-index."""
+
+    def __init__(self, ui: ChatUI) -> None:
+        self.ui = ui
+        self.live = ui.live
+        self.folder = Path(ui.assistant.corpus) / "uploads"
+        s = ui.assistant.settings
+        self.limits = up.Limits(max_bytes=s.upload_max_bytes, max_files=s.upload_max_files)
+
+    def removable(self) -> list[str]:
+        """doc_ids of the uploaded documents, the only ones the UI may remove."""
+        docs = self.ui.assistant.documents
+        inside = {str(p) for p in up.removable(self.folder, [d.path for d in docs])}
+        return [d.doc_id for d in docs if str(d.path) in inside]
+
+    def panel(self, status: str):
+        """(status, files box, corpus table, accordion label, remove picker) after a change."""
+        docs = self.ui.assistant.documents
+        choices = self.removable()
+        return (
+            status,
+            None,
+            document_rows(docs),
+            gr.update(label=f"Documents in the corpus ({len(docs)})"),
+            gr.update(choices=choices, value=choices[0] if choices else None),
+        )
+
+    def upload(self, files: list[tuple[str, str]] | None, progress=gr.Progress(track_tqdm=True)):
+        """Add documents: check and store them, then index them; yields the panel's updates.
+
+        Args:
+            files: the files to add (PDF, DOCX, TXT, MD, HTML).
+        Returns:
+            The report (HTML), the emptied file box, the corpus table, and the remove picker.
+        """
+        pairs = [(name, path) for path, name in files or []]
+        if not pairs:
+            yield self.panel("")
+            return
+        got = up.accept(pairs, self.folder, self.limits)
+        new = [n for n in got.stored if n not in got.existing]
+        if not new:
+            yield self.panel(upload_html(got.stored, got.refused, got.existing))
+            return
+        yield self.panel(upload_html(got.stored, got.refused, got.existing, "Indexing…"))
+        result = self.live.check(wait=True, progress=True)
+        known = {str(d.path) for d in self.ui.assistant.documents}
+        unread = [n for n in new if str((self.folder / n).resolve()) not in known]
+        for name in unread:  # stored, but no reader could make text of it: not kept
+            up.remove(self.folder, name)
+        if unread:
+            self.live.check(wait=True)
+        refused = [*got.refused, *((n, "no readable text in it; not kept") for n in unread)]
+        kept = [n for n in got.stored if n not in unread]
+        note = result.error or f"Indexed in {result.seconds:.1f} s; ask away."
+        yield self.panel(upload_html(kept, refused, got.existing, note))
+
+    def remove(self, doc_id: str | None):
+        """Remove an uploaded document from the corpus and the index.
+
+        Args:
+            doc_id: the document, as the picker lists it (``uploads/<name>``).
+        Returns:
+            The report (HTML), the emptied file box, the corpus table, and the remove picker.
+        """
+        if not doc_id or doc_id not in self.removable():
+            return self.panel(upload_html([], [(doc_id or "", "not an uploaded document")]))
+        if len(self.ui.assistant.documents) < 2:
+            return self.panel(upload_html([], [(doc_id, "the corpus would be empty")]))
+        name = Path(self.ui.assistant.document(doc_id).path).name
+        if not up.remove(self.folder, name):
+            return self.panel(upload_html([], [(doc_id, "could not be removed")]))
+        result = self.live.check(wait=True)
+        return self.panel(upload_html([], note=result.error or f"Removed {doc_id}."))
+
+    def refresh(self):
+        """Pick up files added, changed or removed in the corpus folder by other means."""
+        result = self.live.check(wait=True, progress=True)
+        note = result.error or ("Re-indexed." if result.changed else "No change.")
+        return self.panel(upload_html([], note=note))
+
+
+def corpus_controls(ui: ChatUI, table: gr.Dataframe, accordion: gr.Accordion) -> None:
+    """The "Add documents" box and the remove/refresh row, with their events (inside Blocks)."""
+    corpus = CorpusUI(ui)
+    files = named_files(
+        label="Add documents (PDF, Word, text, Markdown, HTML)",
+        file_count="multiple",
+        file_types=list(up.SUFFIXES),
+        height=120,
+        elem_id="rag-upload",
+    )
+    status = gr.HTML("", elem_id="rag-upload-status")
+    with gr.Row():
+        choices = corpus.removable()
+        pick = gr.Dropdown(
+            choices=choices,
+            value=choices[0] if choices else None,
+            label="Uploaded documents",
+            elem_id="rag-remove-pick",
+            scale=3,
+        )
+        remove = gr.Button("Remove", size="sm", elem_id="rag-remove", scale=1)
+        refresh = gr.Button("Refresh", size="sm", elem_id="rag-refresh", scale=1)
+    outputs = [status, files, table, accordion, pick]
+    files.upload(corpus.upload, files, outputs, api_name="upload", concurrency_limit=1)
+    remove.click(corpus.remove, pick, outputs, api_name="remove", concurrency_limit=1)
+    refresh.click(corpus.refresh, None, outputs, api_visibility="private")
 
 
 def example_questions(assistant: Assistant) -> list[str]:
@@ -232,6 +401,8 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
                     elem_id="rag-question",
                 )
                 new = gr.Button("New chat", size="sm", elem_id="rag-new")
+                uploads = ui.live is not None and assistant.settings.uploads
+                upload_slot = gr.Column() if uploads else None  # filled below, by corpus_controls
             with gr.Column(scale=2):
                 picker = gr.Radio(
                     label="Sources",
@@ -254,14 +425,17 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
                     label="Abstention strictness",
                     info="Higher: say 'not found' sooner; lower: answer more often.",
                 )
-        with gr.Accordion(f"Documents in the corpus ({n_docs})", open=False):
-            gr.Dataframe(
+        with gr.Accordion(f"Documents in the corpus ({n_docs})", open=False) as listed:
+            table = gr.Dataframe(
                 document_rows(assistant.documents),
                 headers=["Title", "Publisher", "Author", "Date", "Kind", "File"],
                 column_widths=["30%", "18%", "16%", "10%", "12%", "14%"],
                 interactive=False,
                 wrap=True,
             )
+        if upload_slot is not None:
+            with upload_slot:
+                corpus_controls(ui, table, listed)
         outputs = [chat, box, turns, picker, viewer]
         ask_inputs = [box, turns, k, strictness]
         hidden = {"api_visibility": "private"}  # UI plumbing, not part of the API
@@ -275,13 +449,15 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
         chat.select(ui.select, turns, [picker, viewer], **hidden).then(None, js=SCROLL_TO_MARK)
         gr.api(ui.api_ask, api_name="ask")
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
+    # gradio's upload route serves "Add documents"; without that feature nothing needs it.
+    demo.rag_upload_limit = assistant.settings.upload_max_bytes if uploads else MAX_UPLOAD
     return demo
 
 
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, **kwargs):
     """Serve ``demo`` with the app's bounds (see the module docstring); in Gradio 6 the page's
     CSS is a launch option, so it is passed here."""
-    kwargs.setdefault("max_file_size", MAX_UPLOAD)
+    kwargs.setdefault("max_file_size", getattr(demo, "rag_upload_limit", MAX_UPLOAD))
     kwargs.setdefault("state_session_capacity", MAX_SESSIONS)
     return demo.launch(server_name=host, server_port=port, css=CSS, **kwargs)
 
@@ -293,6 +469,11 @@ def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> ar
     parser.add_argument("--host", default=env.get("RAG_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(env.get("RAG_PORT", "7860")))
     parser.add_argument("--corpus", default=env.get("RAG_CORPUS", "corpus"))
+    parser.add_argument(
+        "--no-uploads",
+        action="store_true",
+        help="no 'Add documents' box (also RAG_UPLOADS=0)",
+    )
     return parser.parse_args(argv)
 
 
@@ -302,6 +483,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Loading the index for {args.corpus} (built on first run, reused after)…", flush=True)
     try:
         settings = Settings.from_env()
+        if args.no_uploads:
+            settings = settings.with_(uploads=False)
         assistant = Assistant.from_directory(args.corpus, settings=settings, progress=True)
     except CorpusError as error:
         sys.exit(f"error: {error}")

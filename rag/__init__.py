@@ -23,6 +23,7 @@ __all__ = [
     "Document",
     "Hit",
     "InputError",
+    "LiveAssistant",
     "Settings",
     "Turn",
     "CorpusError",
@@ -37,6 +38,7 @@ _WHERE = {
     "Document": "rag.records",
     "Hit": "rag.records",
     "InputError": "rag.inputs",
+    "LiveAssistant": "rag.live",
     "Settings": "rag.settings",
     "Turn": "rag.records",
     "CorpusError": "rag.documents",
@@ -53,6 +55,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from rag.documents import CorpusError
     from rag.evaluation import evaluate
     from rag.inputs import InputError
+    from rag.live import LiveAssistant
     from rag.records import Answer, Citation, Document, Hit, Turn
     from rag.settings import Settings
 

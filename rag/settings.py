@@ -66,6 +66,10 @@ class Settings:
     max_question_chars: int = 2_000
     # Conversation: how many past turns a follow-up may draw on.
     history_turns: int = 6
+    # The web UI's "Add documents": on or off (RAG_UPLOADS=0), and how much one upload may bring.
+    uploads: bool = True
+    upload_max_bytes: int = 50_000_000
+    upload_max_files: int = 20
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some fields changed."""

@@ -10,12 +10,18 @@ first blank line. So every fragment is built on a single line: newlines become `
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from rag.inputs import valid_text
 from rag.records import Answer, Citation, Document
+
+if TYPE_CHECKING:
+    from rag.readers.pdf_view import PageImage
 
 CONTEXT_CHARS = 240  # characters of context shown either side of a quote inside a message
 TITLE_CHARS = 70  # titles longer than this are shortened in compact labels
@@ -57,6 +63,14 @@ mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; 
   padding: .8em 1em; white-space: pre-wrap; line-height: 1.55; font-size: .92em;
   border: 1px solid var(--border-color-primary); border-radius: 8px;
   background: var(--background-fill-secondary); }
+#rag-viewer .rag-pages { max-height: 640px; overflow-y: auto; margin-top: .5em; }
+#rag-viewer .rag-page { margin: 0 0 .6em; }
+#rag-viewer .rag-page img { width: 100%; height: auto; display: block;
+  border: 1px solid var(--border-color-primary); border-radius: 4px; }
+#rag-viewer .rag-page figcaption { font-size: .78em; color: var(--body-text-color-subdued); }
+.rag-upload div { margin: .15em 0; font-size: .92em; }
+.rag-upload .rag-refused { color: #b91c1c; }
+.rag-upload .rag-stored { color: #166534; }
 .rag-viewer-empty { color: var(--body-text-color-subdued); padding: 1em; font-size: .95em;
   border: 1px dashed var(--border-color-primary); border-radius: 8px; }
 """
@@ -170,10 +184,23 @@ def source_html(c: Citation, text: str, related: bool = False) -> str:
         f'<span class="rag-title">{html.escape(c.title)}</span>'
         f' <span class="rag-by">· {_byline(c)}</span>'
         f'<span class="rag-quote">“{escape(c.quote)}”</span></summary>'
-        f'<div class="rag-context">{highlight(text, c.start, c.end, CONTEXT_CHARS)}</div>'
+        f'<div class="rag-context">{_context(c, text)}</div>'
         f'<div class="rag-offsets">{_where(c)} · characters {c.start}–{c.end}</div>'
         "</details>"
     )
+
+
+def _context(c: Citation, text: str) -> str:
+    """The quote marked in its context; the quote alone once its document has changed or gone.
+
+    Example:
+        >>> c = Citation(1, "d.txt", "T", "d.txt", 4, 7, "two", None, None, None, 1.0)
+        >>> _context(c, "one two three"), _context(c, "")
+        ('one <mark>two</mark> three', '<mark>two</mark> (no longer in the corpus as quoted)')
+    """
+    if text[c.start : c.end] != c.quote:
+        return f"<mark>{escape(c.quote)}</mark> (no longer in the corpus as quoted)"
+    return highlight(text, c.start, c.end, CONTEXT_CHARS)
 
 
 def sources_html(
@@ -237,8 +264,39 @@ def viewer_placeholder() -> str:
     )
 
 
-def viewer_html(doc: Document, c: Citation, related: bool = False) -> str:
-    """The whole document with the quoted span marked, headed by its metadata and the offsets."""
+def page_html(shown: PageImage) -> str:
+    """One rendered page as an inline PNG; its boxes (pixels and PDF points) ride along as data
+    attributes for tests and tools, escaped like everything else.
+
+    Example:
+        >>> from rag.readers.pdf_view import PageImage
+        >>> page_html(PageImage(2, b"png", 10, 20, ((1, 2, 3, 4),), ((0.5, 1.0, 2.0, 3.0),)))[:60]
+        '<figure class="rag-page" data-page="2" data-size="[10, 20]" '
+    """
+    data = {
+        "page": str(shown.page),
+        "size": json.dumps([shown.width, shown.height]),
+        "boxes": json.dumps([list(b) for b in shown.boxes]),
+        "points": json.dumps([list(b) for b in shown.points]),
+    }
+    attrs = "".join(f' data-{k}="{html.escape(v, quote=True)}"' for k, v in data.items())
+    src = "data:image/png;base64," + base64.b64encode(shown.png).decode("ascii")
+    return (
+        f'<figure class="rag-page"{attrs}>'
+        f'<img src="{src}" alt="Page {shown.page}, the quote boxed" '
+        f'width="{shown.width}" height="{shown.height}">'
+        f"<figcaption>Page {shown.page}</figcaption></figure>"
+    )
+
+
+def viewer_html(
+    doc: Document, c: Citation, related: bool = False, pages: Sequence[PageImage] = ()
+) -> str:
+    """The whole document with the quoted span marked, headed by its metadata and the offsets.
+
+    ``pages`` are the rendered pages of a PDF quote (``rag.readers.pdf_view.document_pages``),
+    shown above the text with the quote's characters boxed.
+    """
     meta = doc.meta
     facts = [meta.publisher, meta.author, meta.date, meta.kind]
     line = " · ".join(html.escape(f) for f in facts if f)
@@ -250,14 +308,52 @@ def viewer_html(doc: Document, c: Citation, related: bool = False) -> str:
         if ok
         else "<b>warning: the quote differs from the document at these offsets</b>"
     )
+    pictures = "".join(page_html(p) for p in pages)
+    pictures = f'<div class="rag-pages">{pictures}</div>' if pictures else ""
     return (
         '<div class="rag-viewer">'
         f'<div class="rag-viewer-h"><span class="{tone}">{status}</span>'
         f"<h3>{html.escape(meta.title)}</h3><div>{line}</div>"
         f'<div class="rag-offsets">{_where(c)} · characters {c.start}–{c.end}'
         f" of {len(doc.text)} · {check}</div></div>"
+        f"{pictures}"
         f'<div class="rag-doc">{highlight(doc.text, c.start, c.end)}</div></div>'
     )
+
+
+def viewer_gone(c: Citation) -> str:
+    """The viewer for a source whose document has left the corpus since it was quoted."""
+    return (
+        '<div class="rag-viewer-empty">'
+        f"{html.escape(c.doc_id)} is no longer in the corpus (removed or changed since this "
+        f"answer). The quote was: “{escape(c.quote)}”</div>"
+    )
+
+
+def upload_html(
+    stored: Sequence[str],
+    refused: Sequence[tuple[str, str]] = (),
+    existing: Sequence[str] = (),
+    note: str = "",
+) -> str:
+    """What an upload did, escaped: the files added, those already there, those refused and why.
+
+    Example:
+        >>> upload_html([], [("<x>", "a folder")])
+        '<div class="rag-upload"><div class="rag-refused">Refused &lt;x&gt;: a folder</div></div>'
+    """
+    parts = []
+    added = [n for n in stored if n not in existing]
+    if added:
+        parts.append(f'<div class="rag-stored">Added: {html.escape(", ".join(added))}</div>')
+    if existing:
+        same = html.escape(", ".join(existing))
+        parts.append(f'<div class="rag-existing">Already there (same content): {same}</div>')
+    for name, why in refused:
+        parts.append(f'<div class="rag-refused">Refused {html.escape(name)}: {escape(why)}</div>')
+    if note:
+        parts.append(f'<div class="rag-upload-note">{escape(note)}</div>')
+    return f'<div class="rag-upload">{"".join(parts)}</div>'
 
 
 def citation_dict(c: Citation) -> dict:

@@ -65,10 +65,13 @@ def test_settings_come_from_flags_then_environment():
     import app
 
     env = {"RAG_HOST": "0.0.0.0", "RAG_PORT": "9001", "RAG_CORPUS": "docs"}
-    assert vars(app.parse_args([], env)) == {"host": "0.0.0.0", "port": 9001, "corpus": "docs"}
+    expected = {"host": "0.0.0.0", "port": 9001, "corpus": "docs", "no_uploads": False}
+    assert vars(app.parse_args([], env)) == expected
     args = app.parse_args(["--port", "7000", "--corpus", "c"], env)
     assert (args.host, args.port, args.corpus) == ("0.0.0.0", 7000, "c")
-    assert vars(app.parse_args([], {})) == {"host": "127.0.0.1", "port": 7860, "corpus": "corpus"}
+    defaults = {"host": "127.0.0.1", "port": 7860, "corpus": "corpus", "no_uploads": False}
+    assert vars(app.parse_args([], {})) == defaults
+    assert app.parse_args(["--no-uploads"], {}).no_uploads
 
 
 def test_importing_app_starts_no_server():
@@ -121,9 +124,9 @@ def read(doc_id: str) -> str:
 def test_api_lists_the_ask_endpoint_only_with_public_events(server):
     endpoints = connect(server).view_api(return_format="dict", print_info=False)
     named = endpoints["named_endpoints"]
-    assert {"/ask", "/chat", "/new_chat"} <= set(named)
+    assert set(named) == {"/ask", "/chat", "/new_chat", "/upload", "/remove"}
     assert [p["parameter_name"] for p in named["/ask"]["parameters"]] == ["question", "history"]
-    assert len(named) == 3  # viewer and selection plumbing stays private
+    # viewer and selection plumbing stays private
 
 
 @pytest.mark.slow
@@ -212,3 +215,101 @@ def test_a_chat_follow_up_resolves_a_pronoun_from_the_previous_answer(server):
     messages, *_ = client.predict("What did he propose?", 5, 0.45, api_name="/chat")
     # The chat passes its earlier answers, not only its questions: "he" is the sender quoted.
     assert "What did Valery Gerasimov propose?" in chat_text(messages)
+
+
+# --- adding and removing documents ------------------------------------------------------------
+
+OKAPI = "The okapi sanctuary opened in 1987 near the Ituri river.\n"
+TAPIR = "The tapir enclosure was rebuilt in 2004 with a new pond.\n"
+
+
+@pytest.fixture(scope="module")
+def uploading(tmp_path_factory):
+    """A server over a private copy of the tiny corpus, uploads on; yields (url, corpus)."""
+    from conftest import write_tiny
+
+    import app
+    from rag import Assistant
+
+    corpus = write_tiny(tmp_path_factory.mktemp("upload-corpus") / "tiny")
+    assistant = Assistant.from_directory(corpus, index_dir=tmp_path_factory.mktemp("up-index"))
+    demo = app.build_demo(assistant)
+    _, url, _ = app.launch(demo, port=free_port(), prevent_thread_lock=True, quiet=True)
+    yield url, corpus
+    demo.close()
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+@pytest.mark.slow
+def test_upload_indexes_the_good_file_refuses_the_bad_and_remove_undoes_it(uploading, tmp_path):
+    from gradio_client import handle_file
+
+    url, corpus = uploading
+    client = connect(url)
+    good, bad = tmp_path / "okapi.txt", tmp_path / "report.pdf"
+    good.write_text(OKAPI, encoding="utf-8")
+    bad.write_text("plain text with a .pdf name", encoding="utf-8")
+    before = files_in(corpus)
+    status, _, rows, picker = client.predict(  # the accordion, a layout, is not returned
+        [handle_file(str(good)), handle_file(str(bad))], api_name="/upload"
+    )
+    assert "Added: okapi.txt" in status and "Refused report.pdf" in status and "%PDF-" in status
+    assert files_in(corpus) == sorted([*before, "uploads/okapi.txt"])
+    assert picker["choices"] == [["uploads/okapi.txt", "uploads/okapi.txt"]]
+    assert "uploads/okapi.txt" in chat_text(rows)
+    _, data = client.predict("When did the okapi sanctuary open?", api_name="/ask")
+    c = data["citations"][0]
+    assert c["doc_id"] == "uploads/okapi.txt" and not data["abstained"]
+    assert (corpus / c["doc_id"]).read_text(encoding="utf-8")[c["start"] : c["end"]] == c["quote"]
+
+    status, *_, picker = client.predict("uploads/okapi.txt", api_name="/remove")
+    assert "Removed uploads/okapi.txt" in status and picker["choices"] == []
+    assert files_in(corpus) == before
+    _, data = client.predict("When did the okapi sanctuary open?", api_name="/ask")
+    assert all(c["doc_id"] != "uploads/okapi.txt" for c in data["citations"] + data["related"])
+
+
+@pytest.mark.slow
+def test_a_file_put_in_the_folder_is_answered_from_without_a_restart(uploading):
+    url, corpus = uploading
+    (corpus / "tapir.txt").write_text(TAPIR, encoding="utf-8")
+    try:
+        _, data = connect(url).predict("When was the tapir enclosure rebuilt?", api_name="/ask")
+        assert (
+            data["citations"][0]["doc_id"] == "tapir.txt"
+            and "2004" in data["citations"][0]["quote"]
+        )
+    finally:
+        (corpus / "tapir.txt").unlink()
+
+
+@pytest.mark.slow
+def test_no_uploads_means_no_upload_endpoints(assistant):
+    import app
+    from rag import Assistant
+
+    off = Assistant(
+        assistant._index, assistant.settings.with_(uploads=False), assistant.index_dir,
+        assistant.encoder, assistant.corpus,
+    )  # fmt: skip
+    demo = app.build_demo(off)
+    try:
+        _, url, _ = app.launch(demo, port=free_port(), prevent_thread_lock=True, quiet=True)
+        named = connect(url).view_api(return_format="dict", print_info=False)["named_endpoints"]
+        assert set(named) == {"/ask", "/chat", "/new_chat"}
+    finally:
+        demo.close()
+
+
+def test_a_source_whose_document_is_gone_shows_its_quote_alone():
+    from rag.ui_format import viewer_gone
+
+    doc, c = hostile_records()
+    page = answer_html(Answer(f"“{c.quote}” [1]", (c,), False, "q", "q"), lambda _: "")
+    assert "no longer in the corpus as quoted" in page and "<script" not in page
+    assert "evil.txt is no longer in the corpus" in viewer_gone(c) and "<script" not in viewer_gone(
+        c
+    )

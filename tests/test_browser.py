@@ -220,3 +220,160 @@ def test_example_question_asks_at_once_and_corpus_panel_lists_documents(
     for doc in corpus_assistant.documents:
         page.get_by_text(doc.meta.title).first.wait_for(state="visible")
     shot(page, "06-example-and-corpus.png")
+
+
+# --- PDF sources: the cited page, its quote boxed ----------------------------------------------
+
+PICNIC_PAGES = [
+    "Orchard report.\nThe Hartley orchard grows pear trees along the river bank.",
+    "Zebra committee minutes.\nThe zebra committee approved a budget of 4,200 dollars for the "
+    "annual picnic by the lake.\nThe picnic will be held in June.",
+]
+
+
+@pytest.fixture(scope="session")
+def pdf_assistant(tmp_path_factory):
+    from test_pdf_view import make_pdf
+
+    from rag import Assistant
+
+    folder = tmp_path_factory.mktemp("pdf-corpus")
+    make_pdf(folder / "minutes.pdf", PICNIC_PAGES)
+    return Assistant.from_directory(folder, index_dir=tmp_path_factory.mktemp("pdf-index"))
+
+
+def test_pdf_citation_shows_its_page_with_exactly_the_quote_boxed(page, serve, pdf_assistant):
+    import json
+
+    from test_pdf_view import assert_covers_exactly, pdfium_boxes
+
+    question = "How much was the zebra committee budget?"
+    cited = pdf_assistant.ask(question).citations[0]
+    assert (cited.doc_id, cited.page, cited.page_end) == ("minutes.pdf", 2, 2)
+    page.goto(serve(pdf_assistant))
+    page.wait_for_selector("#rag-question textarea")
+    ask(page, question, 0)
+    page.locator("#rag-picker label").first.click()
+    figure = page.locator("#rag-viewer .rag-page").first
+    figure.wait_for(state="visible")
+    assert f"{cited.start}–{cited.end}" in page.inner_text("#rag-viewer .rag-offsets")
+    assert figure.get_attribute("data-page") == "2"
+    shown = page.evaluate(
+        "() => { const i = document.querySelector('#rag-viewer .rag-page img');"
+        " return [i.complete, i.naturalWidth, i.naturalHeight]; }"
+    )
+    assert shown[0] and shown[1:] == json.loads(figure.get_attribute("data-size"))
+    points = [tuple(b) for b in json.loads(figure.get_attribute("data-points"))]
+    chars, near = pdfium_boxes(pdf_assistant.document("minutes.pdf").path, 2, cited.quote)
+    assert_covers_exactly(tuple(points), chars, near)
+    assert json.loads(figure.get_attribute("data-boxes"))  # and drawn, in pixels
+    shot(page, "07-pdf-page-with-quote.png")
+
+
+# --- adding documents from the chat -----------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def upload_assistant(tmp_path_factory):
+    from conftest import BRIDGE
+
+    from rag import Assistant, Settings
+
+    folder = tmp_path_factory.mktemp("upload-corpus")
+    (folder / "bridge.txt").write_text(BRIDGE, encoding="utf-8")
+    settings = Settings(upload_max_bytes=200_000)
+    index = tmp_path_factory.mktemp("upload-index")
+    return Assistant.from_directory(folder, settings=settings, index_dir=index)
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def docx_bytes(text: str) -> bytes:
+    import io
+
+    from docx import Document
+
+    out = io.BytesIO()
+    doc = Document()
+    doc.add_paragraph(text)
+    doc.save(out)
+    return out.getvalue()
+
+
+def upload(page, files: list[dict], done: str) -> str:
+    """Drop files on the "Add documents" box; wait until the report shows ``done``."""
+    page.locator("#rag-upload input[type=file]").set_input_files(files)
+    page.wait_for_function(
+        "(t) => document.querySelector('#rag-upload-status').innerText.includes(t)",
+        arg=done,
+        timeout=TIMEOUT_MS,
+    )
+    return page.inner_text("#rag-upload-status")
+
+
+def cited_span(page) -> tuple[str, int, int]:
+    """(doc_id, start, end) as the viewer states them."""
+    import re
+
+    line = page.inner_text("#rag-viewer .rag-offsets")
+    doc_id, start, end = re.match(r"(\S+) · .*?characters (\d+)–(\d+)", line).groups()
+    return doc_id, int(start), int(end)
+
+
+def test_uploads_are_checked_stored_indexed_and_cited(page, serve, upload_assistant, tmp_path):
+    from test_pdf_view import make_pdf
+
+    from rag.documents import read_text
+
+    corpus = upload_assistant.corpus
+    page.goto(serve(upload_assistant))
+    page.wait_for_selector("#rag-upload input[type=file]", state="attached")
+    before = files_in(corpus)
+    text = "text/plain"
+    report = upload(
+        page,
+        [
+            {"name": "../../etc/passwd.txt", "mimeType": text, "buffer": b"root:x:0:0"},
+            {"name": "notes.pdf", "mimeType": "application/pdf", "buffer": b"plain words"},
+            {"name": "big.txt", "mimeType": text, "buffer": b"word " * 50_000},
+        ],
+        "Refused big.txt",
+    )
+    assert "Refused ../../etc/passwd.txt: the name holds a folder path" in report
+    assert "Refused notes.pdf: a .pdf file must start with %PDF-" in report
+    assert "Refused big.txt: 250,000 bytes is over the 200,000 bytes limit" in report
+    assert "Added" not in report and files_in(corpus) == before
+    shot(page, "08-upload-refused.png")
+
+    pdf = make_pdf(tmp_path / "minutes.pdf", PICNIC_PAGES).read_bytes()
+    okapi = "The okapi sanctuary opened in 1987 near the Ituri river."
+    report = upload(
+        page,
+        [
+            {"name": "minutes.pdf", "mimeType": "application/pdf", "buffer": pdf},
+            {
+                "name": "okapi.docx",
+                "mimeType": "application/octet-stream",
+                "buffer": docx_bytes(okapi),
+            },
+        ],
+        "Indexed",
+    )
+    assert "Added: minutes.pdf, okapi.docx" in report and "Refused" not in report
+    assert files_in(corpus) == sorted([*before, "uploads/minutes.pdf", "uploads/okapi.docx"])
+
+    ask(page, "When did the okapi sanctuary open?", 0)
+    doc_id, start, end = cited_span(page)
+    assert doc_id == "uploads/okapi.docx"
+    assert read_text(corpus / doc_id)[start:end] == okapi
+    assert flat(page.inner_text("#rag-viewer mark")) == okapi
+
+    ask(page, "How much was the zebra committee budget?", 1)
+    page.wait_for_selector("#rag-viewer .rag-page img")
+    doc_id, start, end = cited_span(page)
+    assert doc_id == "uploads/minutes.pdf"
+    quote = read_text(corpus / doc_id)[start:end]
+    assert "4,200 dollars" in quote and flat(page.inner_text("#rag-viewer mark")) == flat(quote)
+    shot(page, "09-uploaded-pdf-cited.png")

@@ -66,7 +66,11 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(assistant):
-    demo = app.build_demo(assistant)
+    import copy
+
+    closed = copy.copy(assistant)  # uploads off: gradio's upload route then takes next to nothing
+    closed.settings = assistant.settings.with_(uploads=False)
+    demo = app.build_demo(closed)
     _, url, _ = app.launch(demo, port=free_port(), prevent_thread_lock=True, quiet=True)
     yield demo, url
     demo.close()

@@ -449,8 +449,10 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
         chat.select(ui.select, turns, [picker, viewer], **hidden).then(None, js=SCROLL_TO_MARK)
         gr.api(ui.api_ask, api_name="ask")
     demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY)
-    # gradio's upload route serves "Add documents"; without that feature nothing needs it.
-    demo.rag_upload_limit = assistant.settings.upload_max_bytes if uploads else MAX_UPLOAD
+    # gradio's upload route serves "Add documents"; without that feature nothing needs it. With
+    # it, the route stops only what is far over the limit: rag.uploads refuses the rest with a
+    # message that names the file, which a bare HTTP 413 would not.
+    demo.rag_upload_limit = 2 * assistant.settings.upload_max_bytes if uploads else MAX_UPLOAD
     return demo
 
 

@@ -131,6 +131,16 @@ class Citation:
         return page_label(self.page, self.page_end)
 
     @property
+    def person(self) -> str | None:
+        """Whose own words the quote is, when that is a person: a forum member, or an article's
+        author when a publisher is named too (an author alone may be an outlet's byline)."""
+        if self.author and self.kind in ("post", "quote"):
+            return self.author
+        if self.author and self.publisher and self.author != self.publisher:
+            return self.author
+        return None
+
+    @property
     def speaker(self) -> str:
         """Who said it, for framing: 'forum member X', 'Reuters', ..."""
         if self.kind in ("post", "quote") and self.author:
@@ -188,12 +198,4 @@ speaker=None)
         if answer.abstained:
             return cls(answer.question, answer.query)
         first = answer.citations[0] if answer.citations else None
-        person = (
-            first is not None
-            and bool(first.author)
-            and (
-                first.kind in ("post", "quote")
-                or bool(first.publisher and first.author != first.publisher)
-            )
-        )
-        return cls(answer.question, answer.query, answer.text, first.author if person else None)
+        return cls(answer.question, answer.query, answer.text, first.person if first else None)

@@ -169,12 +169,12 @@ def quote_boxes(path: str | Path, start: int, end: int, pages=None) -> list[Page
     """
     import pypdfium2 as pdfium
 
+    if pages is None:  # the spans the reader made when indexing: read the file the same way
+        from rag.readers.pdf import read
+
+        pages = read(Path(path).read_bytes()).pages
     pdf = pdfium.PdfDocument(str(path))
     try:
-        if pages is None:
-            from rag.readers.pdf import join_pages
-
-            pages = join_pages([_page_text(pdf, i) for i in range(len(pdf))])[1]
         out = []
         for number, lo, hi in page_ranges(pages, start, end):
             page = pdf[number - 1]
@@ -191,16 +191,6 @@ def quote_boxes(path: str | Path, start: int, end: int, pages=None) -> list[Page
         return out
     finally:
         pdf.close()
-
-
-def _page_text(pdf, i: int) -> str:
-    page = pdf[i]
-    textpage = page.get_textpage()
-    try:
-        return page_text(textpage.get_text_range())
-    finally:
-        textpage.close()
-        page.close()
 
 
 def render_page(

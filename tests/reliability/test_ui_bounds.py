@@ -7,15 +7,10 @@ Unit tests drive ``ChatUI`` over the session's real index; the server tests laun
 from __future__ import annotations
 
 import json
-import socket
-import sys
 
 import gradio as gr
 import pytest
-from conftest import ROOT
-
-sys.path.insert(0, str(ROOT))  # app.py sits at the top level, outside the rag package
-import app  # noqa: E402
+from serving import app, free_port, launched
 
 LETTER = "Who sent the letter to General Dunford?"
 
@@ -58,22 +53,10 @@ def test_state_expires_and_the_queue_is_bounded(assistant):
     assert demo.delete_cache == (app.UPLOAD_AGE, app.UPLOAD_AGE)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(assistant):
-    import copy
-
-    closed = copy.copy(assistant)  # uploads off: gradio's upload route then takes next to nothing
-    closed.settings = assistant.settings.with_(uploads=False)
-    demo = app.build_demo(closed)
-    _, url, _ = app.launch(demo, port=free_port(), prevent_thread_lock=True, quiet=True)
-    yield demo, url
-    demo.close()
+    with launched(assistant) as served:  # uploads off: gradio's upload route takes next to nothing
+        yield served
 
 
 @pytest.mark.slow

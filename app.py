@@ -14,8 +14,8 @@ The document viewer looks sources up by index in the session's own answers, then
 through ``assistant.document``; a PDF source shows its page with the quote boxed. All HTML is
 built, and escaped, in ``rag.ui_format``.
 
-Bounded on purpose: a session keeps its last ``MAX_TURNS`` exchanges, its state expires after
-``SESSION_TTL`` seconds without a question, at most ``MAX_SESSIONS`` sessions are held, the
+Bounded on purpose: a session keeps its last ``MAX_TURNS`` exchanges, it is forgotten whole
+after ``SESSION_TTL`` seconds without a question, at most ``MAX_SESSIONS`` sessions are held, the
 queue holds ``QUEUE_SIZE`` waiting events (then answers "Queue is full"), and gradio's own
 upload route takes files of at most ``MAX_UPLOAD``, deleted within ``UPLOAD_AGE`` seconds.
 """
@@ -456,12 +456,43 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
     return demo
 
 
+def forget_idle_sessions(holder, idle: float) -> None:
+    """Make gradio's once-a-second expiry of ``gr.State`` also drop whole idle sessions.
+
+    Gradio deletes only a session's State values when they expire; the session itself (a copy
+    of every component's config, and the last value of each output: the chat, the document
+    view) stays until ``MAX_SESSIONS`` newer ones push it out, ~300 KB each. ``holder`` is the
+    running app's ``StateHolder``; a session not used for ``idle`` seconds is dropped whole, and
+    if it comes back it starts a new conversation, as when its State expires.
+    """
+    expire = holder.delete_all_expired_state
+
+    def sweep() -> None:
+        expire()
+        now = time.time()
+        for session, used in dict(holder.time_last_used).items():
+            if now - used.timestamp() > idle:
+                with holder.lock:
+                    holder.session_data.pop(session, None)
+                    holder.time_last_used.pop(session, None)
+
+    holder.delete_all_expired_state = sweep
+
+
 def launch(demo: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, **kwargs):
     """Serve ``demo`` with the app's bounds (see the module docstring); in Gradio 6 the page's
-    CSS is a launch option, so it is passed here."""
+    CSS is a launch option, so it is passed here. Blocks unless ``prevent_thread_lock``."""
     kwargs.setdefault("max_file_size", getattr(demo, "rag_upload_limit", MAX_UPLOAD))
     kwargs.setdefault("state_session_capacity", MAX_SESSIONS)
-    return demo.launch(server_name=host, server_port=port, css=CSS, **kwargs)
+    block = not kwargs.pop("prevent_thread_lock", False)
+    # Started without blocking, so the session sweep is in place before the first request.
+    served = demo.launch(
+        server_name=host, server_port=port, css=CSS, prevent_thread_lock=True, **kwargs
+    )
+    forget_idle_sessions(demo.server_app.state_holder, SESSION_TTL)
+    if block:
+        demo.block_thread()
+    return served
 
 
 def parse_args(argv: list[str] | None = None, environ: dict | None = None) -> argparse.Namespace:

@@ -135,32 +135,55 @@ class ChatUI:
             out.append(_said(answer_html(answer, self.text_of)))
         return out
 
-    def respond(self, question: str, turns: list[Exchange], k: float, strictness: float):
-        """Answer ``question`` in the chat, streaming the reply paragraph by paragraph.
-
-        Yields (chat, textbox, turns, source picker, viewer).
-        """
+    def _kept(self, question, turns: list[Exchange]) -> list[Exchange] | None:
+        """The earlier turns to keep for ``question``; None when there is nothing to answer."""
         if question is not None and not isinstance(question, str):
             raise gr.Error(f"A question must be text, not {type(question).__name__}.")
         if not (question or "").strip():
-            yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-            return
+            return None
         # Only the last MAX_TURNS are kept (this one included), so neither the session's state
         # nor the reply, which carries the whole conversation, grows without bound.
-        turns = turns[-(MAX_TURNS - 1) :]
-        shown = self.messages(turns) + [{"role": "user", "content": user_html(question)}]
-        yield shown + [_said(pending_html())], "", gr.skip(), gr.skip(), gr.skip()
+        return turns[-(MAX_TURNS - 1) :]
+
+    def _answer(self, question: str, kept: list[Exchange], k: float, strictness: float) -> Answer:
         # The earlier answers, not just the questions: "What did he propose?" needs the name
         # the previous answer quoted.
-        history = [Turn.of(a) for _, a in turns]
-        answer = self.ask(question, history, int(k), float(strictness))
+        history = [Turn.of(a) for _, a in kept]
+        return self.ask(question, history, int(k), float(strictness))
+
+    def respond(self, question: str, turns: list[Exchange], k: float, strictness: float):
+        """Answer ``question`` in the browser's chat, streaming the reply paragraph by paragraph.
+
+        Yields (chat, textbox, turns, source picker, viewer). Gradio sends the first update
+        whole and the later ones as diffs, then every output's last value whole again; so the
+        last update is all ``gr.skip()``: what it would repeat is on screen already.
+        """
+        kept = self._kept(question, turns)
+        if kept is None:
+            yield (gr.skip(),) * 5
+            return
+        shown = self.messages(kept) + [{"role": "user", "content": user_html(question)}]
+        yield shown + [_said(pending_html())], "", gr.skip(), gr.skip(), gr.skip()
+        answer = self._answer(question, kept, k, strictness)
         *partial, final = answer_steps(answer, self.text_of)
         for step in partial:
             yield shown + [_said(step)], gr.skip(), gr.skip(), gr.skip(), gr.skip()
             time.sleep(STREAM_PAUSE)
-        # The last update carries everything, so API clients of /chat get the whole state.
-        turns = turns + [(question, answer)]
+        turns = kept + [(question, answer)]
         yield shown + [_said(final)], "", turns, *self.sources(turns, len(turns) - 1)
+        yield (gr.skip(),) * 5
+
+    def reply(self, question: str, turns: list[Exchange], k: float, strictness: float):
+        """The ``/chat`` API: the same turn as ``respond``, answered in one update.
+
+        Returns (chat, textbox, turns, source picker, viewer): the conversation (its last
+        ``MAX_TURNS`` exchanges), an emptied textbox, and the new answer's sources.
+        """
+        kept = self._kept(question, turns)
+        if kept is None:
+            return (gr.skip(),) * 5
+        turns = kept + [(question, self._answer(question, kept, k, strictness))]
+        return self.messages(turns), "", turns, *self.sources(turns, len(turns) - 1)
 
     def sources(self, turns: list[Exchange], t: int):
         """The source picker and viewer for answer ``t``: its citations, else related passages."""
@@ -439,10 +462,17 @@ def build_demo(assistant: Assistant) -> gr.Blocks:
         outputs = [chat, box, turns, picker, viewer]
         ask_inputs = [box, turns, k, strictness]
         hidden = {"api_visibility": "private"}  # UI plumbing, not part of the API
+        # The browser streams its replies; API clients get /chat, one update a turn (the
+        # conversation sent once, not twice as a stream ends). Both share one concurrency limit.
+        asked = {"concurrency_id": "chat"}
+        api_chat = gr.Button(visible=False)  # /chat's trigger; only API clients call it
+        api_chat.click(ui.reply, ask_inputs, outputs, api_name="chat", **asked)
         # Every event that may replace the viewer then scrolls its quote into view.
-        box.submit(ui.respond, ask_inputs, outputs, api_name="chat").then(None, js=SCROLL_TO_MARK)
+        box.submit(ui.respond, ask_inputs, outputs, **asked, **hidden).then(None, js=SCROLL_TO_MARK)
         clicked = chat.example_select(ui.example, None, box, **hidden)
-        clicked.then(ui.respond, ask_inputs, outputs, **hidden).then(None, js=SCROLL_TO_MARK)
+        clicked.then(ui.respond, ask_inputs, outputs, **asked, **hidden).then(
+            None, js=SCROLL_TO_MARK
+        )
         new.click(ui.new_chat, None, outputs, api_name="new_chat")
         chat.clear(ui.new_chat, None, outputs, **hidden)  # the chat's own bin icon
         picker.input(ui.view, [picker, turns], viewer, **hidden).then(None, js=SCROLL_TO_MARK)

@@ -180,6 +180,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     print(f"  re-quotes skipped   {s['requotes']}")
     print(f"  embedded this load  {s['embedded_this_load']}")
     print(f"  from vector cache   {s['from_vector_cache']}")
+    print(f"  encoder inputs      {s['encoded_texts']} ({s['encoded_chars']} characters)")
     print(f"  reading warnings    {len(s['warnings'])}")
     for warning in s["warnings"]:
         print(f"    {warning}")

@@ -51,7 +51,8 @@ def test_first_open_builds_and_second_open_embeds_nothing(built, tiny_corpus, fa
     assert first.stats == {
         "documents": 3, "chunks": 3, "sentences": 8, "posts": 0, "chrome_lines": 0,
         "requotes": 0, "embedded_this_load": full_count(first), "from_vector_cache": 0,
-        "warnings": (),
+        "warnings": (), "encoded_texts": 3 + 8,
+        "encoded_chars": sum(map(len, fake_encoder.texts)),
     }  # fmt: skip
     calls = fake_encoder.calls
     second = open_tiny(tiny_corpus, index_dir)
@@ -98,7 +99,7 @@ def test_a_text_that_recurs_is_encoded_once(tmp_path, fake_encoder):
     corpus.mkdir()
     (corpus / "a.txt").write_text(f"{FERRY}\n", encoding="utf-8")
     (corpus / "b.txt").write_text("Ferries returned on Monday.\n", encoding="utf-8")
-    built = open_tiny(corpus, tmp_path / "idx")
+    built = open_tiny(corpus, tmp_path / "idx", Settings(late_chunking=False))
     assert built.stats["embedded_this_load"] == full_count(built) == 3 + 2
     assert sorted(fake_encoder.texts) == sorted(
         ["Ferries returned on Monday.", "Tickets cost 3 euros.", FERRY]
@@ -194,7 +195,7 @@ def test_pointer_to_a_missing_build_is_rebuilt(built, tiny_corpus, caplog):
 
 
 def test_index_built_with_other_chunk_settings_is_rebuilt_with_a_warning(
-    built, tiny_corpus, caplog
+    built, tiny_corpus, caplog, tmp_path
 ):
     first, index_dir = built
     with caplog.at_level(logging.WARNING, logger="rag.index"):
@@ -203,8 +204,24 @@ def test_index_built_with_other_chunk_settings_is_rebuilt_with_a_warning(
     assert any("chunk_size=900" in m for m in warnings), warnings
     assert small._index.manifest.chunk_size == 60
     assert len(spans(small)) > len(spans(first))
-    # Sentences did not change, so their vectors were reused; only the new chunks were encoded.
-    assert small.stats["embedded_this_load"] <= small.stats["chunks"]
+    # Late chunking: a sentence's vector depends on its chunk, so no old sentence vector is
+    # reused; what the update took from the old build and the cache is what a clean build makes.
+    assert small.stats["embedded_this_load"] > small.stats["chunks"]
+    clean = open_tiny(tiny_corpus, tmp_path / "clean", Settings(chunk_size=60, chunk_overlap=0))
+    assert np.array_equal(small._index.sentence_vectors, clean._index.sentence_vectors)
+    assert np.array_equal(small._index.chunk_vectors, clean._index.chunk_vectors)
+
+
+def test_other_chunk_settings_reuse_sentences_embedded_on_their_own(
+    tiny_corpus, tmp_path, fake_encoder
+):
+    index_dir = tmp_path / "idx"
+    alone = Settings(late_chunking=False)
+    open_tiny(tiny_corpus, index_dir, alone)
+    small = open_tiny(tiny_corpus, index_dir, alone.with_(chunk_size=60, chunk_overlap=0))
+    # Sentences did not change, so their vectors were reused; only the new chunks needed one.
+    s = small.stats
+    assert s["embedded_this_load"] + s["from_vector_cache"] <= s["chunks"]
 
 
 def test_index_of_another_model_is_rebuilt_with_a_warning(built, tiny_corpus, caplog):
@@ -267,7 +284,8 @@ def test_second_load_of_the_corpus_embeds_nothing(assistant):
     print(f"\n[persistence] second load of the corpus index: {seconds * 1000:.0f} ms")
     assert again.stats["embedded_this_load"] == 0
     assert again._encoder is None  # the model is not even loaded until the first question
-    assert again.stats == {**assistant.stats, "embedded_this_load": 0}
+    nothing = {"embedded_this_load": 0, "encoded_texts": 0, "encoded_chars": 0}
+    assert again.stats == {**assistant.stats, **nothing}
     assert spans(again) == spans(assistant)
 
 

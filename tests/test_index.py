@@ -99,7 +99,7 @@ def test_a_text_that_recurs_is_encoded_once(tmp_path, fake_encoder):
     corpus.mkdir()
     (corpus / "a.txt").write_text(f"{FERRY}\n", encoding="utf-8")
     (corpus / "b.txt").write_text("Ferries returned on Monday.\n", encoding="utf-8")
-    built = open_tiny(corpus, tmp_path / "idx", Settings(late_chunking=False))
+    built = open_tiny(corpus, tmp_path / "idx")
     assert built.stats["embedded_this_load"] == full_count(built) == 3 + 2
     assert sorted(fake_encoder.texts) == sorted(
         ["Ferries returned on Monday.", "Tickets cost 3 euros.", FERRY]
@@ -195,7 +195,7 @@ def test_pointer_to_a_missing_build_is_rebuilt(built, tiny_corpus, caplog):
 
 
 def test_index_built_with_other_chunk_settings_is_rebuilt_with_a_warning(
-    built, tiny_corpus, caplog, tmp_path
+    built, tiny_corpus, caplog
 ):
     first, index_dir = built
     with caplog.at_level(logging.WARNING, logger="rag.index"):
@@ -204,24 +204,21 @@ def test_index_built_with_other_chunk_settings_is_rebuilt_with_a_warning(
     assert any("chunk_size=900" in m for m in warnings), warnings
     assert small._index.manifest.chunk_size == 60
     assert len(spans(small)) > len(spans(first))
-    # Late chunking: a sentence's vector depends on its chunk, so no old sentence vector is
-    # reused; what the update took from the old build and the cache is what a clean build makes.
-    assert small.stats["embedded_this_load"] > small.stats["chunks"]
-    clean = open_tiny(tiny_corpus, tmp_path / "clean", Settings(chunk_size=60, chunk_overlap=0))
-    assert np.array_equal(small._index.sentence_vectors, clean._index.sentence_vectors)
-    assert np.array_equal(small._index.chunk_vectors, clean._index.chunk_vectors)
-
-
-def test_other_chunk_settings_reuse_sentences_embedded_on_their_own(
-    tiny_corpus, tmp_path, fake_encoder
-):
-    index_dir = tmp_path / "idx"
-    alone = Settings(late_chunking=False)
-    open_tiny(tiny_corpus, index_dir, alone)
-    small = open_tiny(tiny_corpus, index_dir, alone.with_(chunk_size=60, chunk_overlap=0))
     # Sentences did not change, so their vectors were reused; only the new chunks needed one.
     s = small.stats
     assert s["embedded_this_load"] + s["from_vector_cache"] <= s["chunks"]
+
+
+def test_other_chunk_settings_give_late_sentences_new_vectors(tiny_corpus, tmp_path, fake_encoder):
+    late = Settings(late_chunking=True)
+    open_tiny(tiny_corpus, tmp_path / "idx", late)
+    small = open_tiny(tiny_corpus, tmp_path / "idx", late.with_(chunk_size=60, chunk_overlap=0))
+    # Late chunking: a sentence's vector depends on its chunk, so no old sentence vector is
+    # reused; what the update took from the old build and the cache is what a clean build makes.
+    assert small.stats["embedded_this_load"] > small.stats["chunks"]
+    clean = open_tiny(tiny_corpus, tmp_path / "clean", late.with_(chunk_size=60, chunk_overlap=0))
+    assert np.array_equal(small._index.sentence_vectors, clean._index.sentence_vectors)
+    assert np.array_equal(small._index.chunk_vectors, clean._index.chunk_vectors)
 
 
 def test_index_of_another_model_is_rebuilt_with_a_warning(built, tiny_corpus, caplog):

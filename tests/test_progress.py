@@ -26,7 +26,7 @@ def test_each_stage_has_a_line_on_a_terminal(tiny_corpus, tmp_path, monkeypatch,
     final = [line.split("\r")[-1] for line in err.getvalue().split("\n") if line.strip()]
     stages = [line.split(":")[0] for line in final]
     assert stages == ["segmenting", "embedding", "indexing"], final
-    assert "3/3" in final[1] and "text/s" in final[1]  # counts (a pass per chunk) and rate
+    assert "11/11" in final[1] and "text/s" in final[1]  # counts and rate
     assert "chunks=3" in final[0] and "4/4" in final[2]
 
 

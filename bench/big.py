@@ -60,9 +60,10 @@ def index_run(
     checkout: Path = ROOT,
     kill_after: float | None = None,
     timeout: float = 7200,
+    **env_extra: str,
 ) -> dict:
     """One ``rag index`` child: times, memory, stats (or, killed, the encoder calls it began)."""
-    env = child_env(PYTHONPATH=str(checkout))
+    env = child_env(PYTHONPATH=str(checkout), **env_extra)
     cmd = [sys.executable, "-m", "rag", "--index-dir", str(index_dir), "index", str(corpus)]
     cmd += ["--json", "--verbose"] if checkout == ROOT else ["--json"]  # the old code lacks it
     started = time.perf_counter()
@@ -135,17 +136,25 @@ def _tree_rss(pid: int) -> int:
 
 
 def big(mb: int = 30, old_checkout: Path | None = None, old_mb: int | None = None) -> dict:
-    """Index ``mb`` MB with this code and, when given, the old checkout (on ``old_mb`` MB)."""
+    """Index ``mb`` MB with this code (as it is, then with late chunking), and with the old
+    checkout on ``old_mb`` MB (all of it by default), this code too when that is a slice."""
     folder = corpus(mb)
-    out = {"mb": mb, "chars": sum(len(p.read_text()) for p in folder.glob("*.txt"))}
-    index_dir = fresh_dir(DATA / "index-big")
-    seed_export(index_dir)
-    out["ours"] = index_run(folder, index_dir)
+    out: dict = {"mb": mb, "runs": []}
+
+    def run(who: str, size: int, checkout: Path = ROOT, **env: str) -> None:
+        index_dir = fresh_dir(DATA / "index-big")
+        seed_export(index_dir)
+        got = index_run(corpus(size), index_dir, checkout, **env)
+        out["runs"].append({"who": who, "mb": size, **got})
+
+    run("this code", mb)
+    run("this code, RAG_LATE_CHUNKING=1", mb, RAG_LATE_CHUNKING="1")
     if old_checkout is not None:
-        old_folder = corpus(old_mb) if old_mb else folder
-        old_dir = fresh_dir(DATA / "index-big-old")
-        seed_export(old_dir)
-        out["old"] = {"mb": old_mb or mb, **index_run(old_folder, old_dir, old_checkout)}
+        if old_mb and old_mb != mb:
+            run("this code", old_mb)
+            run("this code, RAG_LATE_CHUNKING=1", old_mb, RAG_LATE_CHUNKING="1")
+        run(f"old code ({old_checkout.name})", old_mb or mb, old_checkout)
+    out["chars"] = sum(len(p.read_text(encoding="utf-8")) for p in folder.glob("*.txt"))
     return out
 
 

@@ -243,6 +243,6 @@ def keep_in_cache(cache: VectorCache, vectors: Vectors) -> None:
     try:
         if missing:
             cache.add([vectors.keys[i] for i in missing], vectors.rows[missing])
-        cache.compact(vectors.keys)
+        cache.compact(vectors.keys, vectors.rows[: len(vectors.keys)])
     except OSError as err:  # the build is committed; the cache only saves work later
         log.warning("could not update the vector cache in %s: %s", cache.folder, err)

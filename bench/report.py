@@ -94,27 +94,35 @@ def rows(r: dict) -> list[Row]:
             )
         )
     builds = (
-        ("corpus", "corpus", 1),  # the times the peer's chunks/s to reach
-        ("wiki", "wiki corpus", 2),
-        ("pydoc", "python-doc sample", 2),
+        ("corpus", "corpus", "corpus", 1),  # the times the peer's chunks/s to reach
+        ("wiki", "wiki", "wiki corpus", 2),
+        ("pydoc", "pydoc", "python-doc sample", 2),
+        ("wiki_late", "wiki", "wiki corpus, RAG_LATE_CHUNKING=1", 2),
+        ("pydoc_late", "pydoc", "python-doc sample, RAG_LATE_CHUNKING=1", 2),
     )
-    for key, label, times in builds:
+    for key, peer_key, label, times in builds:
         ours = _get(r, f"build_{key}", "chunks_per_s")
-        peer = _get(r, f"peer_build_{key}", "chunks_per_s")
+        peer = _get(r, f"peer_build_{peer_key}", "chunks_per_s")
         n = _get(r, f"build_{key}", "chunks")
-        if ours is None and peer is None:
+        if ours is None and (peer is None or key.endswith("_late")):
             continue
         target = "≥ peer" if times == 1 else f"≥ {times}× peer"
-        target = f"≥ 25 chunks/s; {target}" if key == "pydoc" else target
-        ok = _at_least(ours, 25) if key == "pydoc" else None
+        target = f"≥ 25 chunks/s; {target}" if peer_key == "pydoc" else target
+        # Per CPU-second too: on shared cores wall time mostly measures the neighbours.
+        ours_cpu = _get(r, f"build_{key}", "chunks_per_cpu_s")
+        peer_cpu = _get(r, f"peer_build_{peer_key}", "chunks_per_cpu_s")
+        ok = _at_least(ours, 25) if peer_key == "pydoc" else None
         ok = _both(ok, None if ours is None or peer is None else ours >= times * peer)
+        if ours_cpu is not None and peer_cpu is not None:
+            ok = _both(ok, ours_cpu >= times * peer_cpu)
+        cpu_ratio = _ratio(peer_cpu, ours_cpu)
         out.append(
             Row(
-                f"Index build, {label} ({_fmt(n, 'chunks', 0)})",
+                f"Index build, {label} ({_fmt(n, 'chunks', 0)}): chunks/s (per CPU-s)",
                 target,
-                _fmt(ours, "chunks/s"),
-                _fmt(peer, "chunks/s"),
-                _ratio(peer, ours),
+                f"{_fmt(ours, 'chunks/s')} ({_fmt(ours_cpu, '')})",
+                f"{_fmt(peer, 'chunks/s')} ({_fmt(peer_cpu, '')})",
+                f"{_ratio(peer, ours)} ({cpu_ratio or 'n/a'})",
                 ok,
             )
         )

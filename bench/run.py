@@ -38,8 +38,10 @@ PEER_TEXTS = DATA / "peer-{name}.json"
 WIKI = ROOT / "eval" / "wiki" / "corpus"
 WIKI_INDEX = DATA / "index-wiki"
 STEPS = (
-    "setup", "corpus", "pydoc", "pdf", "peer", "scale", "linear", "big", "resume", "profile",
+    "setup", "corpus", "pydoc", "pdf", "peer", "late", "scale", "linear", "big", "resume",
+    "profile",
 )  # fmt: skip
+LATE = {"RAG_LATE_CHUNKING": "1"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -48,6 +50,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="+", choices=STEPS, help="run only these steps")
     parser.add_argument("--sizes", type=int, nargs="+", help="passage counts for search")
     parser.add_argument("--pydoc-chunks", type=int, help="chunks to embed from python-doc")
+    parser.add_argument(
+        "--no-all-pages", action="store_true", help="skip re-opening all python-doc pages"
+    )
     parser.add_argument("--big-mb", type=int, help="MB of generated English to index (30)")
     parser.add_argument("--old", help="another checkout's root, indexed on the same text")
     parser.add_argument("--old-mb", type=int, help="MB the old checkout indexes (default: all)")
@@ -75,9 +80,10 @@ def main(argv: list[str] | None = None) -> None:
     plan: list[tuple[str, Callable[[dict], None]]] = [
         ("setup", _setup),
         ("corpus", _corpus),
-        ("pydoc", lambda r: _pydoc(r, min_chunks, all_pages=not args.quick)),
+        ("pydoc", lambda r: _pydoc(r, min_chunks, all_pages=not (args.quick or args.no_all_pages))),
         ("pdf", _pdf),
         ("peer", _peer),
+        ("late", _late),
         ("scale", lambda r: _scale(r, sizes)),
         ("linear", lambda r: _linear(r, (1, 2, 4) if args.quick else (1, 4, 16))),
         ("big", lambda r: _big(r, args.big_mb or (4 if args.quick else 30), args.old, args.old_mb)),
@@ -127,6 +133,15 @@ def _corpus(r: dict) -> None:
         "reindex", corpus=str(CORPUS), workdir=str(DATA / "reindex-corpus")
     )
     r["build_wiki"] = run_worker("build", corpus=str(WIKI), index_dir=str(WIKI_INDEX))
+
+
+def _late(r: dict) -> None:
+    """The wiki and python-doc builds again with late chunking (a setting, off by default)."""
+    for key, folder in (("wiki", WIKI), ("pydoc", PYDOC_SUBSET)):
+        index = fresh_dir(DATA / f"index-{key}-late")
+        r[f"build_{key}_late"] = run_worker(
+            "build", env=LATE, corpus=str(folder), index_dir=str(index)
+        )
 
 
 def _big(r: dict, mb: int, old: str | None, old_mb: int | None) -> None:

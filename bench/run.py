@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--old", help="another checkout's root, indexed on the same text")
     parser.add_argument("--old-mb", type=int, help="MB the old checkout indexes (default: all)")
     parser.add_argument(
+        "--big-default", action="store_true", help="also the default path on all of --big-mb"
+    )
+    parser.add_argument(
         "--profile",
         choices=("auto", "cold_start", "answer", "build", "reindex"),
         default="auto",
@@ -86,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
         ("late", _late),
         ("scale", lambda r: _scale(r, sizes)),
         ("linear", lambda r: _linear(r, (1, 2, 4) if args.quick else (1, 4, 16))),
-        ("big", lambda r: _big(r, args.big_mb or (4 if args.quick else 30), args.old, args.old_mb)),
+        ("big", lambda r: _big(r, args.big_mb or (4 if args.quick else 30), args)),
         ("resume", _resume),
         ("profile", lambda r: _profile(r, args.profile)),
     ]
@@ -144,8 +147,11 @@ def _late(r: dict) -> None:
         )
 
 
-def _big(r: dict, mb: int, old: str | None, old_mb: int | None) -> None:
-    r["big"] = run_worker("big", timeout=4 * 3600, mb=mb, old_checkout=old, old_mb=old_mb)
+def _big(r: dict, mb: int, args: argparse.Namespace) -> None:
+    r["big"] = run_worker(
+        "big", 4 * 3600, mb=mb, old_checkout=args.old, old_mb=args.old_mb,
+        default_full=args.big_default,
+    )  # fmt: skip
 
 
 def _resume(r: dict) -> None:

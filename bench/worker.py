@@ -86,10 +86,12 @@ def _linear(sizes: list[int]) -> dict:
     return measure(tuple(sizes))
 
 
-def _big(mb: int, old_checkout: str | None = None, old_mb: int | None = None) -> dict:
+def _big(
+    mb: int, old_checkout: str | None = None, old_mb: int | None = None, default_full: bool = False
+) -> dict:
     from bench.big import big
 
-    return big(mb, Path(old_checkout) if old_checkout else None, old_mb)
+    return big(mb, Path(old_checkout) if old_checkout else None, old_mb, default_full)
 
 
 def _resume(folder: str) -> dict:

@@ -61,6 +61,13 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process and of the children it has waited for."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def child_env(**extra: str) -> dict[str, str]:
     """The environment for a child: the repo importable, no hub access, extra variables."""
     env = dict(os.environ)
@@ -72,11 +79,14 @@ def child_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_worker(job: str, timeout: float = 1800, **kwargs: object) -> dict:
-    """Run ``bench.worker`` job in a fresh process and return its JSON result."""
+def run_worker(
+    job: str, timeout: float = 1800, env: dict[str, str] | None = None, **kwargs: object
+) -> dict:
+    """Run ``bench.worker`` job in a fresh process (``env``: extra variables) and return its
+    JSON result."""
     cmd = [PYTHON, "-m", "bench.worker", job, json.dumps(kwargs)]
     done = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=timeout, env=child_env(), cwd=ROOT
+        cmd, capture_output=True, text=True, timeout=timeout, env=child_env(**(env or {})), cwd=ROOT
     )
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:

@@ -16,7 +16,7 @@ import shutil
 import time
 from pathlib import Path
 
-from bench.common import fresh_dir, median, peak_rss_mb, seed_export
+from bench.common import cpu_seconds, fresh_dir, median, peak_rss_mb, seed_export
 
 EDIT = "\nThis sentence was appended by the bench to change the file.\n"
 
@@ -27,9 +27,10 @@ def build(corpus: Path, index_dir: Path) -> dict:
 
     fresh_dir(index_dir)
     seed_export(index_dir)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     assistant = Assistant.from_directory(corpus, index_dir=index_dir)
     seconds = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu
     stats = assistant.stats
     return {
         "seconds": round(seconds, 3),
@@ -38,6 +39,9 @@ def build(corpus: Path, index_dir: Path) -> dict:
         "sentences": stats["sentences"],
         "embedded": stats["embedded_this_load"],
         "chunks_per_s": round(stats["chunks"] / seconds, 1),
+        "cpu_s": round(cpu, 2),
+        "chunks_per_cpu_s": round(stats["chunks"] / max(cpu, 1e-9), 1),
+        "encoded_chars": stats["encoded_chars"],
         "encoder": type(assistant.encoder).__name__,
         "peak_rss_mb": peak_rss_mb(),
     }

@@ -12,7 +12,16 @@ import time
 import warnings
 from pathlib import Path
 
-from bench.common import MARK, PYTHON, child_env, median, peak_rss_mb, summarize, time_until_mark
+from bench.common import (
+    MARK,
+    PYTHON,
+    child_env,
+    cpu_seconds,
+    median,
+    peak_rss_mb,
+    summarize,
+    time_until_mark,
+)
 
 _COLD_CHILD = """
 import sys
@@ -43,7 +52,7 @@ def embeddings():
 def build(texts: list[str], metadatas: list[dict], store_dir: Path) -> dict:
     """Embed the chunk texts into a LangChain FAISS store and save it."""
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     from langchain_community.vectorstores import FAISS
 
     emb = embeddings()
@@ -51,11 +60,14 @@ def build(texts: list[str], metadatas: list[dict], store_dir: Path) -> dict:
     store = FAISS.from_texts(texts, emb, metadatas=metadatas)
     store.save_local(str(store_dir))
     seconds = time.perf_counter() - started
+    cpu = cpu_seconds() - cpu
     return {
         "seconds": round(seconds, 3),
         "model_load_s": round(loaded - started, 3),
         "chunks": len(texts),
         "chunks_per_s": round(len(texts) / seconds, 1),
+        "cpu_s": round(cpu, 2),
+        "chunks_per_cpu_s": round(len(texts) / max(cpu, 1e-9), 1),
         "peak_rss_mb": peak_rss_mb(),
     }
 

@@ -93,20 +93,36 @@ def rows(r: dict) -> list[Row]:
                 _at_least(ratio, 3),
             )
         )
-    for key, label in (("corpus", "corpus"), ("pydoc", "python-doc sample")):
+    builds = (
+        ("corpus", "corpus", "corpus", 1),  # the times the peer's chunks/s to reach
+        ("wiki", "wiki", "wiki corpus", 2),
+        ("pydoc", "pydoc", "python-doc sample", 2),
+        ("wiki_late", "wiki", "wiki corpus, RAG_LATE_CHUNKING=1", 2),
+        ("pydoc_late", "pydoc", "python-doc sample, RAG_LATE_CHUNKING=1", 2),
+    )
+    for key, peer_key, label, times in builds:
         ours = _get(r, f"build_{key}", "chunks_per_s")
-        peer = _get(r, f"peer_build_{key}", "chunks_per_s")
+        peer = _get(r, f"peer_build_{peer_key}", "chunks_per_s")
         n = _get(r, f"build_{key}", "chunks")
-        target = "≥ 25 chunks/s; ≥ peer" if key == "pydoc" else "≥ peer"
-        ok = _at_least(ours, 25) if key == "pydoc" else None
-        ok = _both(ok, None if ours is None or peer is None else ours >= peer)
+        if ours is None and (peer is None or key.endswith("_late")):
+            continue
+        target = "≥ peer" if times == 1 else f"≥ {times}× peer"
+        target = f"≥ 25 chunks/s; {target}" if peer_key == "pydoc" else target
+        # Per CPU-second too: on shared cores wall time mostly measures the neighbours.
+        ours_cpu = _get(r, f"build_{key}", "chunks_per_cpu_s")
+        peer_cpu = _get(r, f"peer_build_{peer_key}", "chunks_per_cpu_s")
+        ok = _at_least(ours, 25) if peer_key == "pydoc" else None
+        ok = _both(ok, None if ours is None or peer is None else ours >= times * peer)
+        if ours_cpu is not None and peer_cpu is not None:
+            ok = _both(ok, ours_cpu >= times * peer_cpu)
+        cpu_ratio = _ratio(peer_cpu, ours_cpu)
         out.append(
             Row(
-                f"Index build, {label} ({_fmt(n, 'chunks', 0)})",
+                f"Index build, {label} ({_fmt(n, 'chunks', 0)}): chunks/s (per CPU-s)",
                 target,
-                _fmt(ours, "chunks/s"),
-                _fmt(peer, "chunks/s"),
-                _ratio(peer, ours),
+                f"{_fmt(ours, 'chunks/s')} ({_fmt(ours_cpu, '')})",
+                f"{_fmt(peer, 'chunks/s')} ({_fmt(peer_cpu, '')})",
+                f"{_ratio(peer, ours)} ({cpu_ratio or 'n/a'})",
                 ok,
             )
         )
@@ -150,9 +166,51 @@ def rows(r: dict) -> list[Row]:
         )
         v = _get(r, f"reindex_{key}", "one_file_changed_s")
         out.append(Row(f"Re-index, one file changed, {label}", "", _fmt(v, "s", 2)))
+    out += _big_rows(r.get("big"))
+    out += _resume_rows(r.get("resume"))
     out += _reopen_rows(r.get("reopen_pydoc_all"))
     for size, s in sorted(r.get("scale", {}).items(), key=lambda kv: int(kv[0])):
         out += _scale_rows(int(size), s)
+    return out
+
+
+def _big_rows(b: dict | None) -> list[Row]:
+    """``rag index`` on the generated English: this code (both ways), and the old code."""
+    if not b:
+        return []
+    out = []
+    for run in b.get("runs", []):
+        wall, rss = _get(run, "wall_s"), _get(run, "peak_tree_rss_mb")
+        target = run["mb"] == 30 and not run["who"].startswith("old")
+        out.append(
+            Row(
+                f"`rag index` on {run['mb']} MB of generated English (2 files), {run['who']}: "
+                "wall / CPU; peak RSS (process tree / largest process)",
+                "≤ 10 min; ≤ 2 GB" if target else "",
+                f"{_fmt(wall, 's')} / {_fmt(_get(run, 'cpu_s'), 'CPU-s')}; "
+                f"{_fmt(rss, 'MB', 0)} / {_fmt(_get(run, 'peak_rss_mb'), 'MB', 0)}",
+                met=_both(_at_most(wall, 600), _at_most(rss, 2000)) if target else None,
+            )
+        )
+    return out
+
+
+def _resume_rows(res: dict | None) -> list[Row]:
+    """A build killed with SIGKILL at a fraction of its time, then run again."""
+    if not res:
+        return []
+    out = []
+    for run in res.get("runs", []):
+        ratio, equal = _get(run, "work_ratio"), run.get("answers_equal")
+        out.append(
+            Row(
+                f"kill -9 at {run['fraction']:.0%} of a python-doc sample build, then `rag index`:"
+                " encoder work (characters) / one clean build's; answers equal",
+                "≤ 1.05×; equal",
+                f"{_fmt(ratio, '×', 3)}; {'equal' if equal else 'DIFFERENT'}",
+                met=None if ratio is None else ratio <= 1.05 and bool(equal),
+            )
+        )
     return out
 
 

@@ -19,6 +19,7 @@ from bench.common import (
     CORPUS,
     DATA,
     RESULTS,
+    ROOT,
     fresh_dir,
     load_questions,
     machine,
@@ -34,7 +35,13 @@ PYDOC_SUBSET = DATA / "pydoc-sample"
 PYDOC_INDEX = DATA / "index-pydoc"
 PER_FILE = DATA / "pydoc_chunks_per_file.json"
 PEER_TEXTS = DATA / "peer-{name}.json"
-STEPS = ("setup", "corpus", "pydoc", "pdf", "peer", "scale", "linear", "profile")
+WIKI = ROOT / "eval" / "wiki" / "corpus"
+WIKI_INDEX = DATA / "index-wiki"
+STEPS = (
+    "setup", "corpus", "pydoc", "pdf", "peer", "late", "scale", "linear", "big", "resume",
+    "profile",
+)  # fmt: skip
+LATE = {"RAG_LATE_CHUNKING": "1"}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -43,6 +50,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="+", choices=STEPS, help="run only these steps")
     parser.add_argument("--sizes", type=int, nargs="+", help="passage counts for search")
     parser.add_argument("--pydoc-chunks", type=int, help="chunks to embed from python-doc")
+    parser.add_argument(
+        "--no-all-pages", action="store_true", help="skip re-opening all python-doc pages"
+    )
+    parser.add_argument("--big-mb", type=int, help="MB of generated English to index (30)")
+    parser.add_argument("--old", help="another checkout's root, indexed on the same text")
+    parser.add_argument("--old-mb", type=int, help="MB the old checkout indexes (default: all)")
+    parser.add_argument(
+        "--big-default", action="store_true", help="also the default path on all of --big-mb"
+    )
     parser.add_argument(
         "--profile",
         choices=("auto", "cold_start", "answer", "build", "reindex"),
@@ -67,11 +83,14 @@ def main(argv: list[str] | None = None) -> None:
     plan: list[tuple[str, Callable[[dict], None]]] = [
         ("setup", _setup),
         ("corpus", _corpus),
-        ("pydoc", lambda r: _pydoc(r, min_chunks, all_pages=not args.quick)),
+        ("pydoc", lambda r: _pydoc(r, min_chunks, all_pages=not (args.quick or args.no_all_pages))),
         ("pdf", _pdf),
         ("peer", _peer),
+        ("late", _late),
         ("scale", lambda r: _scale(r, sizes)),
         ("linear", lambda r: _linear(r, (1, 2, 4) if args.quick else (1, 4, 16))),
+        ("big", lambda r: _big(r, args.big_mb or (4 if args.quick else 30), args)),
+        ("resume", _resume),
         ("profile", lambda r: _profile(r, args.profile)),
     ]
     for name, step in plan:
@@ -116,6 +135,27 @@ def _corpus(r: dict) -> None:
     r["reindex_corpus"] = run_worker(
         "reindex", corpus=str(CORPUS), workdir=str(DATA / "reindex-corpus")
     )
+    r["build_wiki"] = run_worker("build", corpus=str(WIKI), index_dir=str(WIKI_INDEX))
+
+
+def _late(r: dict) -> None:
+    """The wiki and python-doc builds again with late chunking (a setting, off by default)."""
+    for key, folder in (("wiki", WIKI), ("pydoc", PYDOC_SUBSET)):
+        index = fresh_dir(DATA / f"index-{key}-late")
+        r[f"build_{key}_late"] = run_worker(
+            "build", env=LATE, corpus=str(folder), index_dir=str(index)
+        )
+
+
+def _big(r: dict, mb: int, args: argparse.Namespace) -> None:
+    r["big"] = run_worker(
+        "big", 4 * 3600, mb=mb, old_checkout=args.old, old_mb=args.old_mb,
+        default_full=args.big_default,
+    )  # fmt: skip
+
+
+def _resume(r: dict) -> None:
+    r["resume"] = run_worker("resume", timeout=3 * 3600, folder=str(PYDOC_SUBSET))
 
 
 def _pydoc(r: dict, min_chunks: int, all_pages: bool) -> None:
@@ -156,7 +196,7 @@ def _pdf(r: dict) -> None:
 
 def _peer(r: dict) -> None:
     s = Settings()
-    for name, folder in (("corpus", CORPUS), ("pydoc", PYDOC_SUBSET)):
+    for name, folder in (("corpus", CORPUS), ("wiki", WIKI), ("pydoc", PYDOC_SUBSET)):
         texts = str(PEER_TEXTS).format(name=name)
         run_worker(
             "ingest",

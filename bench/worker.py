@@ -86,6 +86,20 @@ def _linear(sizes: list[int]) -> dict:
     return measure(tuple(sizes))
 
 
+def _big(
+    mb: int, old_checkout: str | None = None, old_mb: int | None = None, default_full: bool = False
+) -> dict:
+    from bench.big import big
+
+    return big(mb, Path(old_checkout) if old_checkout else None, old_mb, default_full)
+
+
+def _resume(folder: str) -> dict:
+    from bench.big import resume
+
+    return resume(Path(folder))
+
+
 def _export() -> dict:
     from bench.common import ONNX_CACHE
     from rag.onnx_encoder import OnnxEncoder
@@ -107,6 +121,8 @@ JOBS = {
     "profile": _profile,
     "export": _export,
     "linear": _linear,
+    "big": _big,
+    "resume": _resume,
 }
 
 

@@ -30,6 +30,7 @@ from rag.documents import load_folder
 from rag.embedding import Encoder, load_encoder
 from rag.index import Index, open_index
 from rag.inputs import EMPTY_NOTICE, clean_history, clean_question
+from rag.parallel import worker_count
 from rag.records import Answer, Document, Hit, Turn
 from rag.retrieval import Retrieved, Retriever
 from rag.settings import Settings, default_index_root
@@ -101,7 +102,8 @@ class Assistant:
         settings = settings or Settings.from_env()
         corpus = Path(corpus)
         root = Path(index_dir) if index_dir else default_index_dir(corpus)
-        docs = load_folder(corpus, text_cache=root / "text-cache")  # parsed once per content
+        workers = worker_count(settings.workers)
+        docs = load_folder(corpus, root / "text-cache", workers)  # parsed once per content
         made: list[Encoder] = []
 
         def factory() -> Encoder:
@@ -124,7 +126,8 @@ class Assistant:
         """
         if self.corpus is None:
             raise ValueError("this assistant was not opened from a folder")
-        docs = load_folder(self.corpus, text_cache=self.index_dir / "text-cache")
+        workers = worker_count(self.settings.workers)
+        docs = load_folder(self.corpus, self.index_dir / "text-cache", workers)
         index = open_index(self.index_dir, docs, self.settings, lambda: self.encoder, progress)
         return Assistant(index, self.settings, self.index_dir, self._encoder, self.corpus)
 
@@ -135,9 +138,9 @@ class Assistant:
     @property
     def stats(self) -> dict[str, object]:
         """Counts from the last build (chunks, sentences, posts, chrome lines, re-quotes), from
-        this open (texts encoded, texts taken from the vector cache), and ``warnings``: the
-        problems met reading the corpus, one ``"doc_id: what"`` line each (e.g.
-        ``"scan.pdf: pages 3–9 have no text layer"``)."""
+        this open (vectors computed, vectors taken from the vector cache, the encoder's inputs
+        and their characters), and ``warnings``: the problems met reading the corpus, one
+        ``"doc_id: what"`` line each (e.g. ``"scan.pdf: pages 3–9 have no text layer"``)."""
         m = self._index.manifest
         return {
             "documents": len(self._index.documents),
@@ -149,6 +152,8 @@ class Assistant:
             "embedded_this_load": self._index.embedded,
             "warnings": tuple(f"{d.doc_id}: {w}" for d in self.documents for w in d.warnings),
             "from_vector_cache": self._index.from_cache,
+            "encoded_texts": self._index.encoded_texts,
+            "encoded_chars": self._index.encoded_chars,
         }
 
     def document(self, doc_id: str) -> Document:

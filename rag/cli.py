@@ -3,7 +3,7 @@
 Each command parses its options, calls one library function and prints::
 
     rag index [DIR] [--json]          build or load the index, print its stats
-              [--verify] [--no-rebuild] [--no-wait]
+              [--verify] [--no-rebuild] [--no-wait] [--verbose]
     rag search "query" [--k 5]        ranked passages with their spans
     rag ask "question" [--json]       an answer in verbatim quotes, with citations
     rag chat                          the same, in a conversation (/reset starts over)
@@ -160,6 +160,8 @@ def _open(args: argparse.Namespace, progress: bool = False, **options: bool):
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    if args.verbose:
+        logging.getLogger("rag").setLevel(logging.INFO)
     assistant = _open(
         args,
         progress=not args.json,
@@ -180,6 +182,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     print(f"  re-quotes skipped   {s['requotes']}")
     print(f"  embedded this load  {s['embedded_this_load']}")
     print(f"  from vector cache   {s['from_vector_cache']}")
+    print(f"  encoder inputs      {s['encoded_texts']} ({s['encoded_chars']} characters)")
     print(f"  reading warnings    {len(s['warnings'])}")
     for warning in s["warnings"]:
         print(f"    {warning}")
@@ -314,6 +317,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--no-wait", action="store_true", help="fail at once if another build is running"
+    )
+    p.add_argument(
+        "--verbose", action="store_true", help="log each build step (encoder calls) on stderr"
     )
     p.set_defaults(func=cmd_index)
 

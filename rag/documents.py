@@ -18,8 +18,9 @@ import json
 import logging
 from pathlib import Path
 
-from rag.corpus_files import corpus_files
+from rag.corpus_files import CorpusFile, corpus_files
 from rag.doc_title import document_title
+from rag.parallel import ordered_map, worth_it
 from rag.readers import SUFFIXES, Extracted, ReadError, extract, reader_for
 from rag.records import DocMeta, Document
 from rag.sniff import unbroken_run
@@ -82,7 +83,9 @@ def _document(doc_id: str, path: Path, got: Extracted, info: DocMeta | None, sha
     )
 
 
-def load_folder(folder: str | Path, text_cache: str | Path | None = None) -> tuple[Document, ...]:
+def load_folder(
+    folder: str | Path, text_cache: str | Path | None = None, workers: int = 1
+) -> tuple[Document, ...]:
     """Every readable file below ``folder`` with a suffix in ``SUFFIXES``, sorted by name.
 
     Args:
@@ -90,6 +93,8 @@ def load_folder(folder: str | Path, text_cache: str | Path | None = None) -> tup
         text_cache: a folder where the text extracted from HTML, PDF and Word files is kept by
             content hash (see ``rag.text_cache``), so an unchanged file is not parsed again;
             None parses every file. Entries of files no longer in ``folder`` are dropped.
+        workers: processes that parse the files the cache does not hold, when they are many
+            (``rag.parallel``); the result is the same for any number.
 
     Raises:
         CorpusError: the folder is missing, or holds no readable document.
@@ -100,7 +105,7 @@ def load_folder(folder: str | Path, text_cache: str | Path | None = None) -> tup
     meta = load_metadata(root)
     cache = TextCache(text_cache) if text_cache is not None else None
     seen: set[str] = set()
-    docs: list[Document] = []
+    read: list[tuple[CorpusFile, str, Extracted | None]] = []  # None: still to parse
     # Real paths inside the corpus only, each file once (links out are skipped with a warning).
     for entry in corpus_files(root, SUFFIXES):
         path = entry.path
@@ -111,25 +116,22 @@ def load_folder(folder: str | Path, text_cache: str | Path | None = None) -> tup
             continue
         sha = hashlib.sha256(data).hexdigest()
         seen.add(sha)
-        try:
-            got = extract(path, data, sha, cache)
-        except (ReadError, UnicodeError) as err:
-            log.warning("skipping %s: %s", path, err)
-            continue
-        if not got.text.strip():  # a scan names its pages with no text layer
-            log.warning("skipping %s: no text%s", path, "".join(f"; {w}" for w in got.warnings))
-            continue
-        doc_id = entry.doc_id
-        for warning in got.warnings:
-            log.warning("%s: %s", doc_id, warning)
-        if run := unbroken_run(got.text):  # segmentation drops such a line as page chrome
-            log.warning(
-                "%s: a run of %d characters without a space; a line of one such token is"
-                " dropped as page chrome, not indexed",
-                path,
-                run,
-            )
-        docs.append(_document(doc_id, path, got, meta.get(doc_id), sha))
+        reader = reader_for(path)
+        if not reader.cached:  # plain text: decoding is cheaper than handing it to a worker
+            read.append((entry, sha, _extract((path, data))[1]))
+        else:
+            read.append((entry, sha, cache.get(sha, reader) if cache is not None else None))
+    todo = [i for i, (_, _, got) in enumerate(read) if got is None]
+    size = sum(read[i][0].path.stat().st_size for i in todo)
+    pool = workers if worth_it(workers, len(todo), size) else 1
+    tasks = ((read[i][0].path, read[i][0].path.read_bytes()) for i in todo)  # read as handed out
+    for i, (sha, got) in zip(todo, ordered_map(_extract, tasks, pool), strict=True):
+        entry = read[i][0]
+        seen.add(sha)  # the same as before unless the file changed since it was hashed
+        if isinstance(got, Extracted) and cache is not None:
+            cache.put(sha, reader_for(entry.path), got)
+        read[i] = (entry, sha, got)
+    docs = [doc for entry, sha, got in read if (doc := _checked(entry, sha, got, meta))]
     if cache is not None:
         cache.prune(seen)
     if not docs:
@@ -137,3 +139,35 @@ def load_folder(folder: str | Path, text_cache: str | Path | None = None) -> tup
             f"no readable documents in {root} (looked for {', '.join(SUFFIXES)} files)"
         )
     return tuple(docs)
+
+
+def _extract(task: tuple[Path, bytes]) -> tuple[str, Extracted | str]:
+    """(the SHA-256 of a file's bytes, their extraction or why they cannot be read); run in a
+    worker process or here."""
+    path, data = task
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        return sha, extract(path, data)
+    except (ReadError, UnicodeError) as err:
+        return sha, str(err)
+
+
+def _checked(entry: CorpusFile, sha: str, got: Extracted | str, meta) -> Document | None:
+    """The file's ``Document``, or None (with a warning) when it has no text to index."""
+    path = entry.path
+    if isinstance(got, str):
+        log.warning("skipping %s: %s", path, got)
+        return None
+    if not got.text.strip():  # a scan names its pages with no text layer
+        log.warning("skipping %s: no text%s", path, "".join(f"; {w}" for w in got.warnings))
+        return None
+    for warning in got.warnings:
+        log.warning("%s: %s", entry.doc_id, warning)
+    if run := unbroken_run(got.text):  # segmentation drops such a line as page chrome
+        log.warning(
+            "%s: a run of %d characters without a space; a line of one such token is"
+            " dropped as page chrome, not indexed",
+            path,
+            run,
+        )
+    return _document(entry.doc_id, path, got, meta.get(entry.doc_id), sha)

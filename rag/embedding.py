@@ -82,6 +82,52 @@ class TorchEncoder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def encode_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Late chunking, as ``OnnxEncoder.encode_spans``: (texts' vectors (n, dim), spans'
+        vectors (m, dim), pooled (m,) bool), spans pooled from each text's own forward pass."""
+        import torch
+
+        from rag.late_chunking import pool_spans, token_ranges
+
+        self.calls += 1
+        firsts = np.cumsum([0, *(len(s) for s in spans)])
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        span_out = np.zeros((int(firsts[-1]), self.dim), dtype=np.float32)
+        pooled = np.zeros(len(span_out), dtype=bool)
+        if not _mean_pooled(self._model[1]):
+            return (self.encode(texts) if texts else out), span_out, pooled
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for at in range(0, len(order), self.batch_size):
+            rows = order[at : at + self.batch_size]
+            features = self._model.tokenizer(
+                [texts[i] for i in rows],
+                padding=True,
+                truncation=True,
+                max_length=self._model.max_seq_length,
+                return_offsets_mapping=True,
+                return_special_tokens_mask=True,
+                return_tensors="pt",
+            )
+            offsets = features.pop("offset_mapping").tolist()
+            special = features.pop("special_tokens_mask").tolist()
+            with torch.no_grad():
+                result = self._model.forward(dict(features))
+            states = result["token_embeddings"].float().numpy()  # (b, width, dim)
+            out[rows] = result["sentence_embedding"].float().numpy()
+            for j, i in enumerate(rows):
+                ranges = token_ranges(offsets[j], special[j], spans[i])
+                a, b = firsts[i], firsts[i + 1]
+                span_out[a:b], pooled[a:b] = pool_spans(states[j], ranges)
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12), span_out, pooled
+
+
+def _mean_pooled(pooling) -> bool:
+    """Whether a sentence-transformers Pooling module averages the tokens (names of 3.x-5.x)."""
+    mode = getattr(pooling, "pooling_mode", None)  # 5.x: "mean", "cls", ...
+    return mode == "mean" if mode is not None else bool(pooling.pooling_mode_mean_tokens)
+
 
 def load_encoder(settings: Settings, cache_dir: Path | None = None) -> Encoder:
     """The encoder the settings ask for.

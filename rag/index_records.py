@@ -22,6 +22,7 @@ class Manifest:
     chunk_overlap: int
     files: dict[str, str]  # doc_id -> sha256
     embed_chunks: bool = True
+    late_chunking: bool = False  # builds from before the setting embedded sentences on their own
     chunks: int = 0
     sentences: int = 0
     posts: int = 0
@@ -45,6 +46,8 @@ class Index:
     sentence_store: VectorStore  # FAISS over sentence_vectors: a chunk ranks by its best sentence
     embedded: int = 0  # how many texts this open had to encode (0 for a cached load)
     from_cache: int = 0  # how many texts this open took from the vector cache instead
+    encoded_texts: int = 0  # inputs the encoder ran this open (chunk passes, texts on their own)
+    encoded_chars: int = 0  # their characters: the encoder's work this open
     folder: Path | None = None  # the build folder it was read from or written to
 
     @cached_property

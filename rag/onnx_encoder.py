@@ -105,14 +105,48 @@ class OnnxEncoder:
         if len(texts) == 1:  # a query: no sort, padding or mask; the same vector, ~0.3 ms sooner
             out[0] = self._run_one(texts[0])
         else:
-            self._run_batches(texts, out)
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+            self._run_batches(self._tokenizer.encode_batch(list(texts)), out)
+        return _normalised(out)
 
-    def _run_batches(self, texts: Sequence[str], out: np.ndarray) -> None:
-        """Fill ``out`` (len(texts), dim) with pooled, not yet normalised, vectors."""
+    def encode_spans(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Late chunking (``rag.late_chunking``): each text's vector, and from the same forward
+        pass one vector per span of it, the mean of the token states inside the span.
+
+        Returns:
+            (texts' vectors (n, dim), spans' vectors (sum of len(spans), dim) text by text,
+            pooled (m,) bool): False where a span runs past the model's window (its row is
+            zeros, for the caller to encode on its own). Rows are L2-normalised.
+        """
+        from rag.late_chunking import pool_spans, token_ranges
+
+        self.calls += 1
+        firsts = np.cumsum([0, *(len(s) for s in spans)])
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        span_out = np.zeros((int(firsts[-1]), self.dim), dtype=np.float32)
+        pooled = np.zeros(len(span_out), dtype=bool)
+        if not texts:
+            return out, span_out, pooled
         encodings = self._tokenizer.encode_batch(list(texts))
-        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
+        if self.pooling != "mean":  # a span's mean imitates mean pooling only
+            self._run_batches(encodings, out)
+            return _normalised(out), span_out, pooled
+
+        def visit(rows: np.ndarray, hidden: np.ndarray) -> None:  # hidden (b, width, dim)
+            for j, i in enumerate(rows):
+                enc = encodings[i]
+                ranges = token_ranges(enc.offsets, enc.special_tokens_mask, spans[i])
+                a, b = firsts[i], firsts[i + 1]
+                span_out[a:b], pooled[a:b] = pool_spans(hidden[j], ranges)
+
+        self._run_batches(encodings, out, visit)
+        return _normalised(out), span_out, pooled
+
+    def _run_batches(self, encodings: list, out: np.ndarray, visit=None) -> None:
+        """Fill ``out`` (len(encodings), dim) with pooled, not yet normalised, vectors; each
+        batch's hidden states also go to ``visit(rows, hidden)`` when given."""
+        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(out))
         order = np.argsort(-lengths, kind="stable")  # longest first: the first batch fails fast
         batches = []  # (rows, width): each batch pads to its own longest text
         first = 0
@@ -121,22 +155,26 @@ class OnnxEncoder:
             size = min(self.batch_size, max(1, self.max_batch_tokens // max(width, 1)))
             batches.append((order[first : first + size], width))
             first += size
+
+        def run(batch: tuple[np.ndarray, int], session) -> np.ndarray:
+            rows, width = batch  # onnxruntime releases the GIL while it runs
+            vectors, hidden = self._run([encodings[i] for i in rows], width, session)
+            if visit is not None:
+                visit(rows, hidden)
+            return vectors
+
         if len(batches) == 1 or self.threads == 1:
-            for rows, width in batches:
-                out[rows] = self._run([encodings[i] for i in rows], width, self._session)
+            for batch in batches:
+                out[batch[0]] = run(batch, self._session)
         else:
             from concurrent.futures import ThreadPoolExecutor
 
             if self._bulk_session is None:
                 self._bulk_session = self._new_session(1)
             session = self._bulk_session
-
-            def run(batch: tuple[np.ndarray, int]) -> np.ndarray:
-                rows, width = batch  # onnxruntime releases the GIL while it runs
-                return self._run([encodings[i] for i in rows], width, session)
-
             with ThreadPoolExecutor(self.threads) as pool:
-                for (rows, _), vectors in zip(batches, pool.map(run, batches), strict=True):
+                done = pool.map(lambda b: run(b, session), batches)
+                for (rows, _), vectors in zip(batches, done, strict=True):
                     out[rows] = vectors
 
     def _run_one(self, text: str) -> np.ndarray:
@@ -149,7 +187,7 @@ class OnnxEncoder:
             return hidden[0, 0, :]
         return hidden.sum(axis=1)[0] / np.float32(ids.shape[1])
 
-    def _run(self, encodings: list, width: int, session) -> np.ndarray:
+    def _run(self, encodings: list, width: int, session) -> tuple[np.ndarray, np.ndarray]:
         # (b, width) int64 inputs -> (b, width, dim) hidden states -> (b, dim) pooled.
         ids = np.zeros((len(encodings), max(width, 1)), dtype=np.int64)
         types = np.zeros_like(ids)
@@ -161,9 +199,9 @@ class OnnxEncoder:
             mask[row, :n] = enc.attention_mask
         hidden = self._hidden(session, ids, mask, types)
         if self.pooling == "cls":
-            return hidden[:, 0, :]
+            return hidden[:, 0, :], hidden
         weights = mask[:, :, None].astype(np.float32)
-        return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9), hidden
 
     def _hidden(self, session, ids: np.ndarray, mask: np.ndarray, types: np.ndarray):
         # The model's last hidden states (b, n, dim); exports without token types skip them.
@@ -196,6 +234,10 @@ class OnnxEncoder:
         except Exception as error:  # any failure means "use torch instead"
             log.warning("ONNX encoder unavailable for %r, using torch: %s", model, error)
             return None
+
+
+def _normalised(rows: np.ndarray) -> np.ndarray:
+    return rows / np.maximum(np.linalg.norm(rows, axis=1, keepdims=True), 1e-12)
 
 
 def model_key(model: str) -> str:

@@ -30,15 +30,25 @@ class Settings:
     # "torch" (sentence-transformers) or "onnx" (exported once into the index folder, no torch).
     backend: str = "auto"
     batch_size: int = 32
-    # Texts per encoder call while indexing; each call's vectors are saved to the vector cache
-    # before the next, so a killed build loses at most this many (and a bar moves per call).
-    encode_step: int = 2048
+    # Characters per encoder call while indexing (at least one text a call); each call's vectors
+    # are saved to the vector cache before the next, so a killed build loses at most one call
+    # (~50k characters: a few seconds on 2 cores), and a progress bar moves per call.
+    encode_step: int = 50_000
+    # Processes that parse, segment and chunk files (0: one per core, at most 8); corpora under
+    # ~2 MB of text stay in one process. The index is the same for any number.
+    workers: int = 0
     # Chunking (characters): ~900-char chunks keep a paragraph or two together.
     chunk_size: int = 900
     chunk_overlap: int = 150
     # Encode each chunk, or average its sentence vectors: ~half the encoder work, but on the eval
     # set hit@1 0.675 -> 0.623, MRR 0.799 -> 0.766, hit@5 0.987 -> 0.974 (answers unchanged).
     embed_chunks: bool = True
+    # Late chunking: a sentence's vector is pooled from its chunk's forward pass (every token
+    # through the encoder once: about half the encoder's work) instead of encoding the sentence
+    # again on its own. Off by default: measured on the eval suites (bench/RESULTS.md) it gains
+    # on the PDF manuals (key facts +15 points) but loses on the Syria news (hit@5 -3.9, key
+    # facts -2.6, false refusals +3.9 points) and on wiki hit@1 (-1.1).
+    late_chunking: bool = False
     # Retrieval.
     k: int = 5
     candidates: int = 30  # how many hits each ranker contributes to the fusion

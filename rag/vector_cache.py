@@ -22,7 +22,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -122,16 +122,24 @@ class VectorCache:
         os.replace(tmp, self.folder / name)
         return self.folder / name
 
-    def compact(self, keep: Iterable[bytes]) -> None:
-        """Merge the shards into one holding only ``keep``'s vectors (when there are many)."""
+    def compact(self, keep: Sequence[bytes], rows: np.ndarray | None = None) -> None:
+        """Merge the shards into one holding only ``keep``'s vectors (when there are many).
+
+        ``rows`` (len(keep), dim), when the caller holds them (a build's vectors, in ``keep``'s
+        order), are written as they are instead of read back from the shards: no second copy
+        of every vector in memory. A key listed twice is harmless (the first row wins).
+        """
         if len(self._shards) <= COMPACT_ABOVE:
             return
-        keys = [k for k in dict.fromkeys(keep) if k in self._where]
-        _, vectors = self.fetch(keys)
+        if rows is not None:
+            keys, vectors = list(keep), rows
+        else:
+            keys = [k for k in dict.fromkeys(keep) if k in self._where]
+            _, vectors = self.fetch(keys)
         old = list(self._shards)
-        if vectors is not None:
+        if vectors is not None and len(keys):
             shas = np.frombuffer(b"".join(keys), dtype=np.uint8).reshape(len(keys), 16)
-            merged = self._write(shas, vectors)
+            merged = self._write(shas, np.ascontiguousarray(vectors, dtype=np.float32))
         else:
             merged = None
         for path in old:  # a crash before this leaves duplicates, which are harmless

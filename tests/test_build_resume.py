@@ -90,13 +90,17 @@ def seeded_root(path: Path, assistant) -> Path:
 
 
 @pytest.mark.slow
-def test_a_killed_build_encodes_only_the_texts_it_had_not_cached(tmp_path, assistant, real_encoder):
+@pytest.mark.parametrize("late", ["0", "1"])
+def test_a_killed_build_encodes_only_the_texts_it_had_not_cached(
+    tmp_path, assistant, real_encoder, late
+):
     corpus = write_corpus(tmp_path / "docs")
     root = seeded_root(tmp_path / "idx", assistant)
-    cached = kill_after_shards(rag_index(corpus, root, RAG_ENCODE_STEP="2"), root, shards=5)
+    env = {"RAG_ENCODE_STEP": "2", "RAG_LATE_CHUNKING": late}  # a call per text (or chunk)
+    cached = kill_after_shards(rag_index(corpus, root, **env), root, shards=5)
     assert not (root / "current").exists()  # killed before anything was committed
 
-    done = rag_index(corpus, root, RAG_ENCODE_STEP="2")
+    done = rag_index(corpus, root, **env)
     out, err = done.communicate(timeout=300)
     assert done.returncode == 0, err.decode()
     stats = json.loads(out)
@@ -105,8 +109,9 @@ def test_a_killed_build_encodes_only_the_texts_it_had_not_cached(tmp_path, assis
     assert stats["from_vector_cache"] == cached
     assert stats["embedded_this_load"] == total - cached
 
-    resumed = Assistant.from_directory(corpus, settings=Settings(), index_dir=root)
-    clean = Assistant.from_directory(corpus, settings=Settings(), index_dir=tmp_path / "clean")
+    settings = Settings(late_chunking=late == "1")
+    resumed = Assistant.from_directory(corpus, settings=settings, index_dir=root)
+    clean = Assistant.from_directory(corpus, settings=settings, index_dir=tmp_path / "clean")
     assert resumed.stats["embedded_this_load"] == 0
     a, b = resumed._index, clean._index
     assert [(c.doc_id, c.start, c.end) for c in a.chunks] == [

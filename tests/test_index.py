@@ -51,7 +51,8 @@ def test_first_open_builds_and_second_open_embeds_nothing(built, tiny_corpus, fa
     assert first.stats == {
         "documents": 3, "chunks": 3, "sentences": 8, "posts": 0, "chrome_lines": 0,
         "requotes": 0, "embedded_this_load": full_count(first), "from_vector_cache": 0,
-        "warnings": (),
+        "warnings": (), "encoded_texts": 3 + 8,
+        "encoded_chars": sum(map(len, fake_encoder.texts)),
     }  # fmt: skip
     calls = fake_encoder.calls
     second = open_tiny(tiny_corpus, index_dir)
@@ -203,8 +204,21 @@ def test_index_built_with_other_chunk_settings_is_rebuilt_with_a_warning(
     assert any("chunk_size=900" in m for m in warnings), warnings
     assert small._index.manifest.chunk_size == 60
     assert len(spans(small)) > len(spans(first))
-    # Sentences did not change, so their vectors were reused; only the new chunks were encoded.
-    assert small.stats["embedded_this_load"] <= small.stats["chunks"]
+    # Sentences did not change, so their vectors were reused; only the new chunks needed one.
+    s = small.stats
+    assert s["embedded_this_load"] + s["from_vector_cache"] <= s["chunks"]
+
+
+def test_other_chunk_settings_give_late_sentences_new_vectors(tiny_corpus, tmp_path, fake_encoder):
+    late = Settings(late_chunking=True)
+    open_tiny(tiny_corpus, tmp_path / "idx", late)
+    small = open_tiny(tiny_corpus, tmp_path / "idx", late.with_(chunk_size=60, chunk_overlap=0))
+    # Late chunking: a sentence's vector depends on its chunk, so no old sentence vector is
+    # reused; what the update took from the old build and the cache is what a clean build makes.
+    assert small.stats["embedded_this_load"] > small.stats["chunks"]
+    clean = open_tiny(tiny_corpus, tmp_path / "clean", late.with_(chunk_size=60, chunk_overlap=0))
+    assert np.array_equal(small._index.sentence_vectors, clean._index.sentence_vectors)
+    assert np.array_equal(small._index.chunk_vectors, clean._index.chunk_vectors)
 
 
 def test_index_of_another_model_is_rebuilt_with_a_warning(built, tiny_corpus, caplog):
@@ -267,7 +281,8 @@ def test_second_load_of_the_corpus_embeds_nothing(assistant):
     print(f"\n[persistence] second load of the corpus index: {seconds * 1000:.0f} ms")
     assert again.stats["embedded_this_load"] == 0
     assert again._encoder is None  # the model is not even loaded until the first question
-    assert again.stats == {**assistant.stats, "embedded_this_load": 0}
+    nothing = {"embedded_this_load": 0, "encoded_texts": 0, "encoded_chars": 0}
+    assert again.stats == {**assistant.stats, **nothing}
     assert spans(again) == spans(assistant)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import sys
 
 from rag import cli
@@ -41,6 +42,22 @@ def test_index_json_prints_the_stats(tiny_corpus, tmp_path, capsys, fake_encoder
     assert code == 0
     assert stats["chunks"] == 3 and stats["embedded_this_load"] == 11
     assert stats["from_vector_cache"] == 0 and stats["index_dir"] == str(tmp_path / "idx")
+
+
+def test_index_verbose_logs_each_encoder_call(tiny_corpus, tmp_path, caplog, fake_encoder):
+    argv = ["--index-dir", str(tmp_path / "idx"), "index", str(tiny_corpus), "--json"]
+    logger = logging.getLogger("rag")
+    try:
+        with caplog.at_level(logging.WARNING):  # the root logger's level, as the CLI sets it
+            caplog.handler.setLevel(logging.INFO)  # ...but what reaches it is captured
+            assert cli.main(argv) == 0  # a build, quietly
+            assert cli.main([*argv[:2], "index", str(tiny_corpus), "--verbose"]) == 0  # cached
+            (tmp_path / "idx2").mkdir()
+            assert cli.main(["--index-dir", str(tmp_path / "idx2"), *argv[2:], "--verbose"]) == 0
+    finally:
+        logger.setLevel(logging.NOTSET)
+    calls = [r.getMessage() for r in caplog.records if "encoder call" in r.getMessage()]
+    assert calls == ["encoder call 1/1: 11 texts, 713 chars"]  # the third build's, from scratch
 
 
 def test_index_no_wait_and_no_rebuild_are_one_line_errors(tiny_corpus, tmp_path, capsys,

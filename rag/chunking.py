@@ -36,7 +36,8 @@ def _ends_sentence(text: str, end: int) -> bool:
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Span]:
-    """Sentences of ``text[start:end]`` as absolute spans; lines always end a sentence.
+    """Sentences of ``text[start:end]`` as absolute spans; a line ends a sentence unless the
+    text is hard-wrapped there (``wrapped_lines``).
 
     Example:
         >>> t = "The U.S. memo said so. Gen. Dunford declined.\\nA new line"
@@ -45,9 +46,8 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Sp
     """
     end = len(text) if end is None else end
     spans: list[Span] = []
-    for line in re.finditer(r"[^\n]+", text[start:end]):
-        base = start + line.start()
-        body = line.group()
+    for a0, b0 in wrapped_lines(text, start, end):
+        body = text[a0:b0]
         cuts = [0]
         for m in _END.finditer(body):
             if _ends_sentence(body, m.end()):
@@ -61,9 +61,48 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[Sp
             skip = bullet.end() if bullet else 0
             piece = piece[skip:]
             if any(ch.isalnum() for ch in piece):
-                s = base + a + lead + skip
+                s = a0 + a + lead + skip
                 spans.append(Span(s, s + len(piece)))
     return spans
+
+
+_TERMINAL = re.compile(r"[.!?:;][\"'”’)\]]*$")
+_MIN_WRAPPED = 8  # lines: fewer give no measure of the text's width
+_WIDE = 0.6  # a line this share of the text's width (its 90th-percentile line) or more was wrapped
+
+
+def wrapped_lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The ``[start, end)`` spans of ``text``'s logical lines: its lines, with a hard-wrapped
+    line joined to the next (PDF extraction and fixed-width text break lines inside sentences).
+
+    A line is wrapped when it runs near the text's full width and the next line carries on the
+    sentence: the line ends without closing punctuation, or the next starts in lower case, and
+    the next is no bullet. A short line (a heading, a paragraph's last line) always ends.
+
+    Example:
+        >>> row = "Prose wrapped at a fixed width, as a PDF page"
+        >>> t = "\\n".join(["Title", row, "goes on here.", row + ".", "New one."] * 2)
+        >>> [t[a:b] for a, b in wrapped_lines(t, 0, len(t))][:4]
+        ['Title', 'Prose wrapped at a fixed width, as a PDF page\\ngoes on here.', \
+'Prose wrapped at a fixed width, as a PDF page.', 'New one.']
+    """
+    lines = [(m.start() + start, m.end() + start) for m in re.finditer(r"[^\n]+", text[start:end])]
+    if len(lines) < _MIN_WRAPPED:
+        return lines
+    lengths = sorted(len(text[a:b].rstrip()) for a, b in lines)
+    wide = _WIDE * lengths[int(0.9 * (len(lengths) - 1))]
+    out = [lines[0]]
+    tail = text[slice(*lines[0])].rstrip()  # the last physical line of out[-1]
+    for a, b in lines[1:]:
+        line = text[a:b]
+        head = line.lstrip()
+        carries = not _TERMINAL.search(tail) or head[:1].islower()
+        if a == out[-1][1] + 1 and len(tail) >= wide and carries and not _BULLET.match(head):
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+        tail = line.rstrip()
+    return out
 
 
 def chunk_document(

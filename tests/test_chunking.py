@@ -105,3 +105,31 @@ def test_every_chunk_and_sentence_of_the_corpus_round_trips(assistant):
         assert sentence == sentence.strip() and sentence
     for c, ids in zip(index.chunks, index.chunk_sentences, strict=True):
         assert tuple(index.sentences[i][1] for i in ids) == c.sentences
+
+
+MANUAL = Path(__file__).parent.parent / "eval" / "manuals" / "corpus" / "bzip2-manual.pdf"
+
+
+def test_a_sentence_wrapped_across_pdf_lines_is_one_span_and_headings_stay_apart():
+    from rag.documents import read_file
+
+    text = read_file(MANUAL).text
+    spans = sentence_spans(text)
+    wrapped = (
+        "The flags -1 through -9 specify the block size to be 100,000\n"
+        "bytes through 900,000 bytes (the default) respectively."
+    )
+    at = text.index(wrapped)
+    assert Span(at, at + len(wrapped)) in spans
+    newline = text.index("2.5. MEMORY MANAGEMENT\n") + len("2.5. MEMORY MANAGEMENT")
+    assert not any(s.start < newline < s.end for s in spans)  # a heading is not wrapped prose
+
+
+def test_lines_that_end_a_sentence_or_are_short_still_end_one():
+    wide = "A line of prose as wide as the rest of the text on this page"
+    t = "\n".join([wide + ".", "Next one starts here", wide, "and goes on."] * 3)
+    assert texts(t, sentence_spans(t))[:3] == [
+        wide + ".",
+        "Next one starts here",
+        wide + "\nand goes on.",
+    ]

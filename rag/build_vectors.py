@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag import late_chunking
+from rag.build_lock import IndexWriteError
 from rag.progress import bar as progress_bar
 from rag.records import Chunk, Document, Span
 from rag.settings import Settings
@@ -209,7 +210,13 @@ def _run(jobs, encoder, cache, step, first, out, done: Vectors, progress: bool) 
         for key, row in zip(keys, rows, strict=True):
             if (r := first.get(key)) is not None:
                 out[r] = row
-        cache.add(keys, rows)
+        try:
+            cache.add(keys, rows)
+        except OSError as err:  # a full disk: say so; the shards written so far are kept
+            raise IndexWriteError(
+                f"could not save vectors in {cache.folder}: {err}. Free some space and index "
+                "again: the vectors saved so far are reused"
+            ) from err
         done.encoded_texts += len(texts) + len(alone)
         done.encoded_chars += chars + sum(b - a for _, a, b in alone)
         if line is not None:

@@ -7,7 +7,9 @@ with ``Assistant.refresh`` (unchanged files keep their vectors). One refresh run
 ``check()`` does not wait for one another thread has under way (the question is answered from
 the assistant as it was), ``check(wait=True)`` does. The swap is one attribute assignment, so a
 question being answered keeps the assistant it started with. A refresh that fails (the folder
-emptied) keeps the last good assistant and reports why. Left out: watching the folder with
+emptied) keeps the last good assistant and reports why; one that may pass later (a full disk, a
+read-only or busy index folder) is tried again on a check ``RETRY_S`` seconds on, the others
+when the folder next changes. Left out: watching the folder with
 inotify; a change is seen on the next check.
 """
 
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rag.build_lock import IndexBusy, IndexWriteError
 from rag.documents import SIDECAR, CorpusError
 from rag.readers import SUFFIXES
 
@@ -27,6 +30,8 @@ if TYPE_CHECKING:
     from rag.assistant import Assistant
 
 log = logging.getLogger(__name__)
+
+RETRY_S = 30.0  # after a refresh failed for want of space or a writable index folder
 
 Listing = frozenset[tuple[str, int, int]]  # (path inside the folder, bytes, mtime in ns)
 
@@ -69,6 +74,7 @@ class LiveAssistant:
         self._assistant = assistant
         self._seen = listing(assistant.corpus)
         self._lock = threading.Lock()
+        self._retry_at = 0.0  # monotonic time before which a failed refresh is not retried
 
     @property
     def current(self) -> Assistant:
@@ -80,7 +86,7 @@ class LiveAssistant:
 
     def check(self, wait: bool = False, progress: bool = False) -> Refreshed:
         """Re-open the assistant if the folder changed since it was opened."""
-        if listing(self.folder) == self._seen:
+        if listing(self.folder) == self._seen or time.monotonic() < self._retry_at:
             return Refreshed(False)
         if not self._lock.acquire(blocking=wait):
             return Refreshed(False)  # another thread is refreshing; answer from the old one
@@ -92,7 +98,10 @@ class LiveAssistant:
             try:
                 fresh = self._assistant.refresh(progress=progress)
             except CorpusError as err:
-                self._seen = seen  # not retried before the folder changes again
+                if isinstance(err, IndexWriteError | IndexBusy):  # may pass later: try again
+                    self._retry_at = time.monotonic() + RETRY_S
+                else:
+                    self._seen = seen  # not retried before the folder changes again
                 log.warning("corpus changed but cannot be re-opened (%s); keeping the last", err)
                 return Refreshed(False, time.perf_counter() - started, str(err))
             self._assistant, self._seen = fresh, seen

@@ -23,6 +23,7 @@ import os
 import time
 import uuid
 from collections.abc import Sequence
+from contextlib import suppress
 from pathlib import Path
 
 import numpy as np
@@ -117,9 +118,13 @@ class VectorCache:
     def _write(self, shas: np.ndarray, vectors: np.ndarray) -> Path:
         name = f"shard-{time.time_ns():020d}-{uuid.uuid4().hex[:8]}.npz"  # in the order written
         tmp = self.folder / f".tmp-{name}"
-        with open(tmp, "wb") as f:
-            np.savez(f, shas=shas, vectors=vectors, dim=np.int64(vectors.shape[1]))
-        os.replace(tmp, self.folder / name)
+        try:
+            with open(tmp, "wb") as f:
+                np.savez(f, shas=shas, vectors=vectors, dim=np.int64(vectors.shape[1]))
+            os.replace(tmp, self.folder / name)
+        except OSError:  # a full disk: the half-written shard would only hold space
+            tmp.unlink(missing_ok=True)
+            raise
         return self.folder / name
 
     def compact(self, keep: Sequence[bytes], rows: np.ndarray | None = None) -> None:
@@ -152,4 +157,5 @@ class VectorCache:
     def remove_temporary(self) -> None:
         """Drop the half-written shards of killed builds (call under the build lock)."""
         for tmp in self.folder.glob(".tmp-*"):
-            tmp.unlink(missing_ok=True)
+            with suppress(OSError):  # a read-only folder keeps them; nothing reads them
+                tmp.unlink(missing_ok=True)

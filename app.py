@@ -16,7 +16,8 @@ built, and escaped, in ``rag.ui_format``.
 
 Bounded on purpose: a session keeps its last ``MAX_TURNS`` exchanges, it is forgotten whole
 after ``SESSION_TTL`` seconds without a question, at most ``MAX_SESSIONS`` sessions are held, the
-queue holds ``QUEUE_SIZE`` waiting events (then answers "Queue is full"), and gradio's own
+queue holds ``QUEUE_SIZE`` waiting events (then answers "Queue is full"), an answer taking over
+``Settings.request_timeout_s`` is given up with a message (``TIMED_OUT``), and gradio's own
 upload route takes files of at most ``MAX_UPLOAD``, deleted within ``UPLOAD_AGE`` seconds.
 """
 
@@ -25,6 +26,8 @@ import os
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as AnswerTimeout
 from pathlib import Path
 
 import gradio as gr
@@ -56,6 +59,7 @@ SESSION_TTL = 3600  # seconds an idle session's conversation is kept
 MAX_SESSIONS = 1_000  # sessions held in memory (gradio's default is 10,000), oldest dropped
 MAX_UPLOAD = "1kb"  # gradio's /upload route with uploads off: it exists whatever the app
 UPLOAD_AGE = 600  # seconds before a file that reached it anyway is deleted
+TIMED_OUT = "That took too long to answer (over {:g} s). Please try again in a moment."
 STREAM_PAUSE = 0.04  # seconds between streamed paragraphs, so the reply visibly builds up
 
 # Questions about the shipped corpus, shown only when its documents are the ones loaded.
@@ -109,6 +113,10 @@ class ChatUI:
         # folder changes, ``live`` swaps in a re-opened one; a question keeps the one it began on.
         self.live = LiveAssistant(assistant) if assistant.corpus is not None else None
         self._fixed = assistant
+        # Answers run here so that a request can be given up on after request_timeout_s (gradio
+        # has no timeout for an event). A given-up answer still ends in its own thread (a
+        # thread cannot be stopped); the pool's size bounds how many threads there are.
+        self._pool = ThreadPoolExecutor(2 * CONCURRENCY, thread_name_prefix="answer")
 
     @property
     def assistant(self) -> Assistant:
@@ -122,7 +130,17 @@ class ChatUI:
             return ""
 
     def ask(self, question: str, history: Sequence[Turn | str], k=None, threshold=None) -> Answer:
-        """One answer, with the earlier turns of the same conversation as context."""
+        """One answer, with the earlier turns of the same conversation as context; a
+        ``gr.Error`` saying so after ``Settings.request_timeout_s``."""
+        timeout = self.assistant.settings.request_timeout_s
+        job = self._pool.submit(self._ask_now, question, history, k, threshold)
+        try:
+            return job.result(timeout=timeout if timeout > 0 else None)
+        except AnswerTimeout:
+            job.cancel()  # still waiting for a thread: never starts
+            raise gr.Error(TIMED_OUT.format(timeout)) from None
+
+    def _ask_now(self, question, history, k, threshold) -> Answer:
         if self.live is not None:
             self.live.check()  # a few stat calls; re-opens only when the folder changed
         return self.assistant.ask(question, history=history, k=k, abstain_threshold=threshold)

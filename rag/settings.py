@@ -76,6 +76,8 @@ class Settings:
     max_question_chars: int = 2_000
     # Conversation: how many past turns a follow-up may draw on.
     history_turns: int = 6
+    # The web UI gives up on an answer after this many seconds (0: never) and says so.
+    request_timeout_s: float = 30.0
     # The web UI's "Add documents": on or off (RAG_UPLOADS=0), and how much one upload may bring.
     uploads: bool = True
     upload_max_bytes: int = 50_000_000

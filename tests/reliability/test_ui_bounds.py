@@ -141,3 +141,35 @@ def test_the_chat_endpoint_shows_a_surrogate_as_a_replacement_character(server):
     messages = data[0]
     assert "Gerasimov" in json.dumps(messages)
     assert messages[0]["content"][0]["text"] == f'<div class="rag-user">{LETTER}\ufffd</div>'
+
+
+@pytest.mark.slow
+def test_an_answer_past_the_timeout_is_given_up_with_a_message(assistant, monkeypatch):
+    import copy
+    import threading
+
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    release = threading.Event()
+    answer = app.ChatUI._ask_now
+
+    def slow(self, *args):
+        release.wait(30)  # far past the timeout; set free when the test ends
+        return answer(self, *args)
+
+    monkeypatch.setattr(app.ChatUI, "_ask_now", slow)
+    served = copy.copy(assistant)
+    served.settings = assistant.settings.with_(request_timeout_s=0.5)
+    demo = app.build_demo(served)
+    _, url, _ = app.launch(demo, port=free_port(), prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(url, verbose=False)
+        with pytest.raises(AppError, match="took too long to answer \\(over 0.5 s\\)"):
+            client.predict(LETTER, None, api_name="/ask")
+        release.set()
+        text, _ = client.predict(LETTER, None, api_name="/ask")  # the server still answers
+        assert "Gerasimov" in text
+    finally:
+        release.set()
+        demo.close()

@@ -195,7 +195,8 @@ class Answerer:
                 if sid in seen:
                     continue
                 seen.add(sid)
-                out.append(self._score(sid, rank, hit.chunk_id, retrieved, prof, said))
+                if _WORDY.search(self._text(sid)):  # "5", "1.2.": a contents line's page number
+                    out.append(self._score(sid, rank, hit.chunk_id, retrieved, prof, said))
         return sorted(out, key=lambda c: -c.score)
 
     def _score(
@@ -329,9 +330,10 @@ class Answerer:
             and nxt not in ids
             and self._same_paragraph(nxt - 1, nxt)
         ):
-            out.append(replace(chosen[0], sentence_id=nxt))
+            if _WORDY.search(self._text(nxt)):  # an index line's page number is no context
+                out.append(replace(chosen[0], sentence_id=nxt))
+                length += len(self._text(nxt))
             ids.add(nxt)
-            length += len(self._text(nxt))
             nxt += 1
         for c in chosen:
             prev = c.sentence_id - 1
@@ -478,3 +480,4 @@ class Answerer:
 
 
 _NOTHING = "The documents don't answer this question."
+_WORDY = re.compile(r"[^\W\d_]{2,}")  # a word of two letters or more: a sentence to quote

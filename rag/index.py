@@ -43,7 +43,7 @@ from rag.vectors import VectorStore
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = 10  # bump when segmentation, chunking or token rules change: vectors are dropped
+PIPELINE_VERSION = 11  # bump when segmentation, chunking or token rules change: vectors are dropped
 
 
 class IndexDamaged(CorpusError):

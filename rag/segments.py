@@ -5,7 +5,8 @@ Rules, not lists of known strings:
   ids, "Updated"), a file name or bare URL, a reaction counter ("Like 2"), a copyright line, a
   "N weeks later..." marker, a "Read also:" teaser, or a short unpunctuated line made of
   site-furniture words (comment, share, sign in, account, logo, keywords...).
-- A document is a *thread* when it has quote headers ("X said:") or several post separators
+- A document is a *thread* (never a paged file: a PDF is a manual or a report) when it has
+  quote headers ("X said:") or several post separators
   (chrome lines about comments, sharing or replying). Separators split it into posts; the first
   post is the document's own article.
 - A post's author comes from its "Edited by X" line, or from a later post quoting it as
@@ -128,7 +129,9 @@ def segment(doc: Document) -> Segmentation:
     headers = sum(1 for ln in lines if _QUOTE_HEADER.match(ln.text))
     separators = sum(1 for ln in lines if _is_separator(ln))
     blocks: list[list[Line]] = [[]]
-    thread = headers > 0 or separators >= 2
+    # A paged file (PDF, Word) is a manual or a report, not a forum page: a "<comment>" line in a
+    # specification separates no posts.
+    thread = not doc.pages and (headers > 0 or separators >= 2)
     for ln in lines:
         if thread and _is_separator(ln):
             if blocks[-1]:

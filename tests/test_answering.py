@@ -7,12 +7,16 @@ an off-topic question.
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 
 import pytest
 from conftest import BRIDGE, assert_citations_verify
 
 from rag import Assistant, Settings
 from rag.answering import acronyms, spelled_out
+
+MANUALS = Path(__file__).parent.parent / "eval" / "manuals" / "corpus"
 
 QUESTIONS = [
     "Who sent the letter to Dunford?",
@@ -186,3 +190,15 @@ def test_a_short_quote_brings_the_rest_of_its_paragraph_only(tiny_corpus, tmp_pa
     assert "Its cider won a prize in 2021." in [c.quote for c in pears.citations]
     assert_citations_verify(closed)
     assert_citations_verify(pears)
+
+
+@pytest.mark.slow
+def test_a_contents_page_number_is_never_quoted(tmp_path, real_encoder):
+    """The libtasn1 manual's contents list "asn1Coding program ." then its page, "5"."""
+    corpus = tmp_path / "manual"
+    corpus.mkdir()
+    shutil.copy(MANUALS / "libtasn1.pdf", corpus)
+    a = Assistant.from_directory(corpus, settings=Settings(), index_dir=tmp_path / "idx")
+    answer = a.ask("What does the asn1Coding tool produce?")
+    assert answer.citations
+    assert all(re.search(r"[A-Za-z]{2}", c.quote) for c in answer.citations)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,14 @@ def test_thread_is_split_into_attributed_posts_without_chrome_or_requotes():
         ("post", None, "Not near the river though."),  # a page that never names its author
     ]
     assert (seg.posts, seg.requotes) == (5, 2)
+
+
+def test_a_paged_file_with_comment_lines_is_no_thread():
+    """A specification's "<comment>" lines look like a forum's separators; a PDF has no posts."""
+    doc = replace(thread_doc(), pages=((0, len(THREAD) // 2), (len(THREAD) // 2, len(THREAD))))
+    seg = segment(doc)
+    assert seg.posts == 0 and {s.kind for s in seg.segments} == {"article"}
+    assert {s.author for s in seg.segments} == {"Town News"}
 
 
 def test_plain_article_is_one_segment_and_a_repeated_title_is_indexed_once():

@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 CORPUS  ?= corpus
 
-.PHONY: run test lint format eval bench clean browser
+.PHONY: run test lint format eval eval-milvus bench clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -35,6 +35,10 @@ format: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/rag eval
+
+# The same gate with the passages in a Milvus-protocol server (milvus-lite, started and stopped).
+eval-milvus: $(STAMP)
+	bash .ci/eval-milvus
 
 bench: $(STAMP)
 	$(BIN)/pip install -q -e '.[test,bench]'

@@ -171,7 +171,35 @@ def rows(r: dict) -> list[Row]:
     out += _reopen_rows(r.get("reopen_pydoc_all"))
     for size, s in sorted(r.get("scale", {}).items(), key=lambda kv: int(kv[0])):
         out += _scale_rows(int(size), s)
+    out += _milvus_rows(r.get("milvus"))
     return out
+
+
+def _milvus_rows(m: dict | None) -> list[Row]:
+    """Search in the Milvus-protocol test server (milvus-lite, a stand-in) next to FAISS/bm25s."""
+    if not m:
+        return []
+    label = f"{m['passages']:,} passages, milvus-lite server (a test stand-in, not a cluster)"
+    rows = []
+    for kind, ours, peer in (("dense", "milvus_dense", "faiss_dense"),
+                             ("BM25", "milvus_lexical", "bm25s_lexical")):  # fmt: skip
+        rows.append(
+            Row(
+                f"Store search at {label}: {kind} p50 / p95 (peer: in-process)",
+                "",
+                _pair(m, ours, 2),
+                _pair(m, peer, 2),
+                _ratio(_get(m, peer, "p50_ms"), _get(m, ours, "p50_ms")),
+            )
+        )
+    rows.append(
+        Row(
+            f"Store at {label}: insert, dense top-10 agreement with FAISS",
+            "",
+            f"{_fmt(m.get('milvus_insert_s'), 's')}, {m.get('dense_top10_agreement', 'n/a')}",
+        )
+    )
+    return rows
 
 
 def _big_rows(b: dict | None) -> list[Row]:

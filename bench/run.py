@@ -38,8 +38,8 @@ PEER_TEXTS = DATA / "peer-{name}.json"
 WIKI = ROOT / "eval" / "wiki" / "corpus"
 WIKI_INDEX = DATA / "index-wiki"
 STEPS = (
-    "setup", "corpus", "pydoc", "pdf", "peer", "late", "scale", "linear", "big", "resume",
-    "profile",
+    "setup", "corpus", "pydoc", "pdf", "peer", "late", "scale", "milvus", "linear", "big",
+    "resume", "profile",
 )  # fmt: skip
 LATE = {"RAG_LATE_CHUNKING": "1"}
 
@@ -88,6 +88,10 @@ def main(argv: list[str] | None = None) -> None:
         ("peer", _peer),
         ("late", _late),
         ("scale", lambda r: _scale(r, sizes)),
+        (
+            "milvus",
+            lambda r: r.update(milvus=run_worker("milvus", size=20_000 if args.quick else 100_000)),
+        ),  # fmt: skip
         ("linear", lambda r: _linear(r, (1, 2, 4) if args.quick else (1, 4, 16))),
         ("big", lambda r: _big(r, args.big_mb or (4 if args.quick else 30), args)),
         ("resume", _resume),

@@ -61,6 +61,12 @@ def _scale(size: int, lexical_size: int) -> dict:
     return run(size, lexical_size)
 
 
+def _milvus(size: int) -> dict:
+    from bench.milvus import run
+
+    return run(size)
+
+
 def _peer_build(texts_file: str, store_dir: str) -> dict:
     from bench.peer import build
 
@@ -123,6 +129,7 @@ JOBS = {
     "linear": _linear,
     "big": _big,
     "resume": _resume,
+    "milvus": _milvus,
 }
 
 

@@ -190,6 +190,8 @@ class Answerer:
         ]
         seen: set[int] = set()
         out: list[Candidate] = []
+        # A passage only a shared store holds (another server indexed it) has no sentences here.
+        pool = [h for h in pool if h.chunk_id >= 0]
         for rank, hit in enumerate(pool):
             for sid in idx.chunk_sentences[hit.chunk_id]:
                 if sid in seen:

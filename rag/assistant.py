@@ -34,6 +34,7 @@ from rag.parallel import worker_count
 from rag.records import Answer, Document, Hit, Turn
 from rag.retrieval import Retrieved, Retriever
 from rag.settings import Settings, default_index_root
+from rag.stores import PassageStore, open_store
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class Assistant:
         index_dir: Path,
         encoder=None,
         corpus: Path | None = None,
+        store: PassageStore | None = None,
     ) -> None:
         self.settings = settings
         self.index_dir = index_dir
@@ -67,7 +69,9 @@ class Assistant:
         self._index = index
         self._encoder: Encoder | None = encoder
         self._lock = threading.Lock()
-        self._retriever = Retriever(index, self._encode_query, settings)
+        # The store Settings.store names, brought level with this index (rag.stores).
+        self.store = store or open_store(index, settings, index_dir)
+        self._retriever = Retriever(index, self._encode_query, settings, self.store)
         self._answerer = Answerer(index, settings, self._encode_batch)
 
     @classmethod

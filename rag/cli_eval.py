@@ -69,9 +69,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def _load_assistant(corpus: str, index_dir: str | None) -> object:
     # Looked up at call time so tests can substitute a prepared or wrapped assistant.
-    from rag import Assistant
+    from rag import Assistant, Settings
+    from rag.stores import scoped
 
-    return Assistant.from_directory(corpus, index_dir=index_dir)
+    settings = Settings.from_env()
+    # A shared store holds every corpus put in it: each suite gets a collection of its own.
+    settings = settings.with_(store=scoped(settings.store, str(Path(corpus).resolve())))
+    return Assistant.from_directory(corpus, settings=settings, index_dir=index_dir)
 
 
 class _Memo:

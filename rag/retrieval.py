@@ -15,7 +15,7 @@ first. The query is encoded once; the vector is returned with the hits so answer
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from rag.question import Profile
 from rag.readers.pages import page_of
 from rag.records import Hit
 from rag.settings import Settings
+from rag.stores import LocalStore, PassageStore
 
 
 @dataclass(frozen=True)
@@ -52,14 +53,20 @@ def rrf(rankings: list[tuple[list[int], float]], rrf_k: int) -> list[tuple[int, 
 
 
 class Retriever:
-    """Searches one index; ``encode_query(text) -> (dim,)`` is the only model call."""
+    """Searches one index through its store (``rag.stores``: in-process unless given another);
+    ``encode_query(text) -> (dim,)`` is the only model call."""
 
     def __init__(
-        self, index: Index, encode_query: Callable[[str], np.ndarray], settings: Settings
+        self,
+        index: Index,
+        encode_query: Callable[[str], np.ndarray],
+        settings: Settings,
+        store: PassageStore | None = None,
     ) -> None:
         self.index = index
         self.encode_query = encode_query
         self.settings = settings
+        self.store = store or LocalStore(index)
 
     def retrieve(
         self,
@@ -78,12 +85,10 @@ class Retriever:
         n = max(k, s.candidates)
         vector = self.encode_query(query)
         tokens = tuple(profile.terms if profile and profile.terms else tokenize(query))
-        _, dense_ids = self.index.vectors.search(vector, n)
-        lexical_ids, _ = self.index.lexical.search(tokens, n)
-        rankings = [
-            ([i for i in dense_ids[0].tolist() if i >= 0], s.dense_weight),
-            (lexical_ids.tolist(), s.lexical_weight),
-        ]
+        dense = self.store.dense(vector, n)
+        lexical = self.store.lexical(tokens, n)
+        foreign = {**dense.foreign, **lexical.foreign}  # passages another server indexed
+        rankings = [(list(dense.ids), s.dense_weight), (list(lexical.ids), s.lexical_weight)]
         if s.sentence_weight > 0:
             rankings.append((self._by_sentence(vector, n), s.sentence_weight))
         scope = self.scope(profile) if s.scope_sources and profile else frozenset()
@@ -94,14 +99,17 @@ class Retriever:
         fused = rrf(rankings, s.rrf_k)
         if scope:  # the named source's words first: stable, so each part keeps its fused order
             fused = [f for f in fused if f[0] in scope] + [f for f in fused if f[0] not in scope]
-        hits = tuple(self._hit(cid, score) for cid, score in fused[: min(n, keep or n)])
+        hits = tuple(
+            replace(foreign[cid], score=float(score)) if cid < 0 else self._hit(cid, score)
+            for cid, score in fused[: min(n, keep or n)]
+        )
         return Retrieved(hits=hits, query_vector=vector, tokens=tokens, profile=profile)
 
     def _by_sentence(self, vector: np.ndarray, n: int) -> list[int]:
         # Three sentences per wanted chunk: neighbours often share a chunk.
-        _, sentence_ids = self.index.sentence_store.search(vector, 3 * n)
+        sentence_ids = self.store.sentences(vector, 3 * n).ids
         chunks = self.index.sentence_chunks
-        ranked = (c for sid in sentence_ids[0].tolist() for c in chunks.get(sid, ()))
+        ranked = (c for sid in sentence_ids for c in chunks.get(sid, ()))
         return list(dict.fromkeys(ranked))[:n]
 
     def scope(self, profile: Profile) -> frozenset[int]:

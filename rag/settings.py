@@ -70,6 +70,9 @@ class Settings:
     hnsw_m: int = 32
     hnsw_ef_construction: int = 200
     hnsw_ef_search: int = 384
+    # Where passages are searched: "" for this process (FAISS + bm25s), or a shared Milvus
+    # server, "milvus://host:19530/collection" (the `milvus` extra; docs/milvus.md).
+    store: str = ""
     # Answering: calibrated on eval/qa.jsonl with `rag eval --calibrate` (see eval/README.md).
     abstain_threshold: float = 0.30
     max_quotes: int = 3

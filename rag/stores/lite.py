@@ -80,10 +80,16 @@ class MilvusServer:
         self.stop()
 
 
-if __name__ == "__main__":  # for .ci/run: serve until killed, print the URL
+if __name__ == "__main__":  # for .ci/run: serve until TERM or INT, print the URL
+    import signal
+
     server = MilvusServer(Path(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else None)
+    stopping: list[int] = []
+    # The handler only notes the signal: stopping the server from inside it could deadlock on
+    # the lock an interrupted Popen.wait holds, and leave the server orphaned.
+    signal.signal(signal.SIGTERM, lambda signum, _: stopping.append(signum))
+    signal.signal(signal.SIGINT, lambda signum, _: stopping.append(signum))
     print(server.start(), flush=True)
-    try:
-        server.proc.wait()
-    except KeyboardInterrupt:
-        server.stop()
+    while not stopping and server.proc.poll() is None:
+        time.sleep(0.2)
+    server.stop()

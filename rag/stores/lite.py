@@ -33,6 +33,7 @@ class MilvusServer:
         self.data_dir = Path(data_dir)
         self.port = port or free_port()
         self.proc: subprocess.Popen | None = None
+        self.log = None  # the server's output file while it runs
 
     @property
     def url(self) -> str:
@@ -70,8 +71,9 @@ class MilvusServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if getattr(self, "log", None):
+        if self.log is not None:
             self.log.close()
+            self.log = None
 
     def __enter__(self) -> str:
         return self.start()

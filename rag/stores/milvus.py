@@ -156,27 +156,31 @@ class MilvusStore:
         """Replace changed files' rows, drop files ``origin`` no longer has; counts of each."""
         from rag.index import PIPELINE_VERSION
 
-        idx, dim = self.index, int(self.index.chunk_vectors.shape[1])
+        dim = int(self.index.chunk_vectors.shape[1])
         self._create(dim)
         fields = ["doc_id", "sha256", "model", "version", "origin"]
         stored = {r["doc_id"]: r for r in self._all(self.files_name, fields, 'doc_id != ""')}
-        wanted = (self.settings.model, PIPELINE_VERSION)
-        if any((r["model"], r["version"]) != wanted for r in stored.values()):
+        built_with = (self.settings.model, PIPELINE_VERSION)
+        if any((r["model"], r["version"]) != built_with for r in stored.values()):
             log.warning("Milvus store %s holds another model or pipeline version; rebuilding it",
                         self.address.collection)  # fmt: skip
             self.drop()
             self._create(dim)
             stored = {}
-        local = {d.doc_id: d for d in idx.documents}
-        changed = [d for d in idx.documents if stored.get(d.doc_id, {}).get("sha256") != d.sha256]
+        docs = self.index.documents
+        local = {d.doc_id for d in docs}
+        changed = [d for d in docs if stored.get(d.doc_id, {}).get("sha256") != d.sha256]
         gone = [k for k, r in stored.items() if r["origin"] == origin and k not in local]
-        for doc_id in [d.doc_id for d in changed] + gone:
+        # Only files the store holds have rows to delete: one call per collection and batch.
+        stale = [d.doc_id for d in changed if d.doc_id in stored] + gone
+        for at in range(0, len(stale), BATCH):
+            where = f"doc_id in {json.dumps(stale[at : at + BATCH], ensure_ascii=False)}"
             for name in (self.chunks_name, self.sentences_name, self.files_name):
-                self.client.delete(name, filter=_equals("doc_id", doc_id))
+                self.client.delete(name, filter=where)
         if changed:
-            wanted = {d.doc_id for d in changed}
-            self._upsert(self.chunks_name, self._chunk_rows(wanted))
-            self._upsert(self.sentences_name, self._sentence_rows(wanted))
+            ids = {d.doc_id for d in changed}
+            self._upsert(self.chunks_name, self._chunk_rows(ids))
+            self._upsert(self.sentences_name, self._sentence_rows(ids))
             self._upsert(self.files_name, (
                 {"doc_id": d.doc_id, "sha256": d.sha256, "model": self.settings.model,
                  "version": PIPELINE_VERSION, "origin": origin, "none": [0.0, 0.0]}

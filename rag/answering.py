@@ -1,11 +1,14 @@
 """Choose the sentences that answer, build citations, decide whether to abstain.
 
 Answers are extractive: the reply is cited sentences plus framing that names who said them, so
-faithfulness holds by construction. Each candidate sentence (from the best fused chunks) is
-scored by its cosine to the query plus how much of the question's IDF-weighted terms it holds.
-The best sentence leads; others join when they are nearly as good and add question terms it
-lacks. Confidence is the lead sentence's cosine and the question-term coverage of the quotes;
-below ``abstain_threshold`` the assistant abstains and lists the closest passages as related.
+faithfulness holds by construction. Each candidate sentence (from the best fused chunks) gets the
+signals in ``FEATURES`` (its cosine to the query, how much of the question's IDF-weighted terms
+it holds, whether it holds the kind of answer asked for, ...), which a linear ranker weighs
+(``rag.scoring``; its weights are data). The best sentence leads; others join when they are
+nearly as good and add question terms it lacks. Confidence is the abstention model's
+probability over ``SIGNALS`` (the lead's cosine, the quotes' term coverage, question terms the
+corpus never uses, a missing kind of answer, ...); below ``abstain_threshold`` the assistant
+abstains and lists the closest passages as related.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
@@ -29,23 +33,43 @@ from rag.question import (
 from rag.readers.pages import page_of
 from rag.records import Answer, Chunk, Citation
 from rag.retrieval import Retrieved
+from rag.scoring import WEIGHTS, Scorer, load_scorer
 from rag.segments import normalise
 from rag.settings import Settings
 from rag.titles import holds_titled_name
 
 TOP_CHUNKS = 6  # chunks whose sentences compete to be quoted
-LEX_WEIGHT = 0.5  # weight of question-term coverage against cosine when ranking sentences
-TYPE_BONUS = 0.15  # the sentence holds the kind of answer asked for (a number, a date, a name)
 SOURCE_BONUS = 0.2  # the sentence is by the source or forum member the question names
 FORUM_BONUS = 0.1  # the question asks about comments and the sentence is one
-HEADLINE_PENALTY = 0.1  # a line without closing punctuation is a title, rarely an answer
-TYPE_MISS = 0.5  # confidence lost when the quotes lack the kind of answer asked for
-# Confidence lost in proportion to the share of question terms that the corpus never uses and
-# no quoted word means: "population" in "What is the population of Damascus?" is half of it.
-UNKNOWN_SHARE = 0.6
-# A name, date or number question asks one fact about the relation its words state; when one
-# of those words is absent from the corpus, that fact is unlikely to be in it ("Who succeeded...").
-TYPED_UNKNOWN = 0.2
+# The ranker's inputs (``Answerer.features``) and the abstention model's (``Answerer.signals``):
+# the weights in rag/scoring/weights.json are over these, in this order.
+FEATURES = (
+    "cosine",  # the sentence's vector against the query's
+    "coverage",  # share of the question's IDF weight the sentence holds
+    "context_coverage",  # what the sentences either side add to it
+    "chunk_rank",  # rank of the chunk it came from (0 = best)
+    "chunk_score",  # that chunk's fused score over the best chunk's
+    "holds_number",  # a number question, and the sentence has a number it does not state
+    "holds_date",
+    "holds_name",
+    "type_missing",  # the question asks for a kind of answer the sentence lacks
+    "headline",  # no closing punctuation: a title, rarely an answer
+    "log_length",
+    "bigrams",  # share of the question's term pairs the sentence has in a row
+    "novelty",  # share of the sentence's tokens the question does not use
+)
+SIGNALS = (
+    "lead_cosine",
+    "lead_coverage",
+    "quoted_coverage",  # question terms (less a "which X" category) the quotes hold
+    "unknown_share",  # question terms the corpus never uses and no quoted word means
+    "typed_unknown",  # a name/date/number question with such a term
+    "type_missing",  # the quotes lack the kind of answer asked for
+    "lead_score",
+    "lead_margin",  # lead's score over the runner-up's
+    "rarest_held",  # the question's rarest term is in the lead sentence
+    "terms",  # how many content terms the question has
+)
 SYNONYM = 0.6  # word cosine at which a quoted word stands for a missing question term
 JOIN_MARGIN = 0.12  # how close to the lead a sentence must score to join it
 SURVEY_MARGIN = 0.4  # how close another member's view must score to join "what did members think"
@@ -71,6 +95,7 @@ class Candidate:
     cosine: float
     coverage: float
     score: float
+    features: tuple[float, ...] = ()  # what the ranker weighed (FEATURES)
 
 
 def holds(term: str, tokens: set[str]) -> bool:
@@ -161,9 +186,13 @@ def render(citations: tuple[Citation, ...]) -> str:
 class Answerer:
     """Turns retrieved chunks into an ``Answer``; holds nothing per question."""
 
-    def __init__(self, index: Index, settings: Settings, encode=None) -> None:
+    def __init__(
+        self, index: Index, settings: Settings, encode=None, scorer: Scorer | None = None
+    ) -> None:
         self.index = index
         self.settings = settings
+        self.scorer = scorer or load_scorer(Path(settings.scorer) if settings.scorer else WEIGHTS)
+        self.probe = None  # a callable given each answer's signals, for fitting
         self._encode = encode  # texts -> (n, dim) vectors; None disables the synonym check
         self._word_vectors: dict[str, np.ndarray] = {}
         self._tokens: dict[int, frozenset[str]] = {}  # sentence id -> its tokens, memoised
@@ -176,9 +205,8 @@ class Answerer:
         p = profile(question, self._source_names, self.index.chunks_by_author.keys())
         return replace(p, terms=tuple(self.index.lexical.correct(p.terms)))
 
-    def candidates(self, retrieved: Retrieved, prof: Profile, said: str = "") -> list[Candidate]:
-        """Sentences of the best chunks, scored, best first; ``said`` is normalised text."""
-        idx = self.index
+    def pool(self, retrieved: Retrieved, prof: Profile) -> list:
+        """The hits whose sentences compete, in rank order."""
         pool = list(retrieved.hits[:TOP_CHUNKS])
         # Chunks by a named source or forum member compete even from further down the ranking.
         pool += [
@@ -188,11 +216,15 @@ class Answerer:
             or h.author in prof.authors
             or (prof.wants_forum and h.kind != "article")
         ]
+        # A passage only a shared store holds (another server indexed it) has no sentences here.
+        return [h for h in pool if h.chunk_id >= 0]
+
+    def candidates(self, retrieved: Retrieved, prof: Profile, said: str = "") -> list[Candidate]:
+        """Sentences of the best chunks, scored, best first; ``said`` is normalised text."""
+        idx = self.index
         seen: set[int] = set()
         out: list[Candidate] = []
-        # A passage only a shared store holds (another server indexed it) has no sentences here.
-        pool = [h for h in pool if h.chunk_id >= 0]
-        for rank, hit in enumerate(pool):
+        for rank, hit in enumerate(self.pool(retrieved, prof)):
             for sid in idx.chunk_sentences[hit.chunk_id]:
                 if sid in seen:
                     continue
@@ -204,22 +236,86 @@ class Answerer:
     def _score(
         self, sid: int, rank: int, chunk_id: int, retrieved: Retrieved, prof: Profile, said: str
     ) -> Candidate:
-        text = self._text(sid)
+        x = self.features(sid, rank, chunk_id, retrieved, prof)
+        score = self.scorer.rank(x)
+        # Priors the fit data cannot teach (its questions name no source and have no forum),
+        # in the ranker's units: one point of sentence cosine.
         chunk = self.index.chunks[chunk_id]
-        cos = float(self.index.sentence_vectors[sid] @ retrieved.query_vector)
-        cov = coverage(list(prof.terms), self._sentence_tokens(sid), self.index.lexical.idf)
-        score = cos + LEX_WEIGHT * cov - 0.01 * rank
-        if self._holds(prof, sid):
-            score += TYPE_BONUS
-        if said and normalise(text) in said:
+        if said and normalise(self._text(sid)) in said:
             score -= SAID_PENALTY
         if chunk.doc_id in prof.sources or (chunk.author and chunk.author in prof.authors):
             score += SOURCE_BONUS
         if prof.wants_forum and chunk.kind != "article":
             score += FORUM_BONUS
-        if not re.search(r"[.!?\"”’)]$", text):
-            score -= HEADLINE_PENALTY
-        return Candidate(sid, rank, cos, cov, score)
+        return Candidate(sid, rank, x[0], x[1], score, x)
+
+    def features(
+        self, sid: int, rank: int, chunk_id: int, retrieved: Retrieved, prof: Profile
+    ) -> tuple[float, ...]:
+        """What the ranker weighs for one candidate sentence, in the order of ``FEATURES``."""
+        text = self._text(sid)
+        tokens = self._sentence_tokens(sid)
+        terms = list(prof.terms)
+        idf = self.index.lexical.idf
+        cos = float(self.index.sentence_vectors[sid] @ retrieved.query_vector)
+        cov = coverage(terms, tokens, idf)
+        near = set(tokens)
+        for other in (sid - 1, sid + 1):
+            if self._same_doc(other, sid):
+                near |= self._sentence_tokens(other)
+        typed = bool(prof.answer_type) and self._holds(prof, sid)
+        kind = prof.answer_type
+        ordered = tokenize(text)
+        pairs = set(zip(ordered, ordered[1:], strict=False))
+        q_pairs = list(zip(terms, terms[1:], strict=False))
+        bigrams = sum(p in pairs for p in q_pairs) / len(q_pairs) if q_pairs else 0.0
+        novel = len(tokens - prof.question_tokens) / max(len(tokens), 1)
+        top = retrieved.hits[0].score if retrieved.hits else 1.0
+        hit_score = next((h.score for h in retrieved.hits if h.chunk_id == chunk_id), 0.0)
+        return (
+            cos,
+            cov,
+            coverage(terms, near, idf) - cov,
+            float(rank),
+            hit_score / top if top else 0.0,
+            float(typed and kind == "number"),
+            float(typed and kind == "date"),
+            float(typed and kind == "name"),
+            float(bool(kind) and not typed),
+            float(not re.search(r"[.!?\"”’)]$", text)),
+            float(np.log(len(text) + 1)),
+            bigrams,
+            novel,
+        )
+
+    def signals(
+        self,
+        prof: Profile,
+        ranked: list[Candidate],
+        chosen: list[Candidate],
+        wanted: list[str],
+        quoted: set[str],
+        unknown: int,
+    ) -> tuple[float, ...]:
+        """What the abstention model weighs for one answer, in the order of ``SIGNALS``."""
+        idf = self.index.lexical.idf
+        lead = ranked[0]
+        second = ranked[1].score if len(ranked) > 1 else lead.score - 1.0
+        terms = list(prof.terms)
+        rarest = max(terms, key=idf) if terms else None
+        lead_tokens = self._sentence_tokens(lead.sentence_id)
+        return (
+            lead.cosine,
+            lead.coverage,
+            coverage(wanted, quoted, idf),
+            unknown / max(len(terms), 1),
+            float(bool(unknown) and prof.answer_type is not None),
+            float(bool(prof.answer_type) and not self._answers_type(chosen, prof)),
+            lead.score,
+            lead.score - second,
+            float(rarest is not None and holds(rarest, lead_tokens)),
+            float(len(terms)),
+        )
 
     def _text(self, sid: int) -> str:
         doc_id, span = self.index.sentences[sid]
@@ -463,13 +559,11 @@ class Answerer:
         quoted = set(tokenize(quoted_text))
         # "Which drug..." is answered by "Captagon": the category word need not be quoted.
         wanted = [t for t in prof.terms if t != prof.category]
-        confidence = 0.5 * ranked[0].cosine + 0.5 * coverage(wanted, quoted, self.index.lexical.idf)
         unknown = len(self.unknown_terms(question, prof, quoted_text))
-        confidence -= UNKNOWN_SHARE * unknown / max(len(prof.terms), 1)
-        if unknown and prof.answer_type:
-            confidence -= TYPED_UNKNOWN
-        if prof.answer_type and not self._answers_type(chosen, prof):
-            confidence -= TYPE_MISS
+        signals = self.signals(prof, ranked, chosen, wanted, quoted, unknown)
+        if self.probe is not None:
+            self.probe(signals)
+        confidence = self.scorer.confidence(signals)
         if confidence < threshold:
             related = tuple(self.citation(i + 1, c) for i, c in enumerate(ranked[:2]))
             text = _NOTHING + "\n\nRelated passages (not an answer):\n" + render(related)

@@ -73,8 +73,11 @@ class Settings:
     # Where passages are searched: "" for this process (FAISS + bm25s), or a shared Milvus
     # server, "milvus://host:19530/collection" (the `milvus` extra; docs/milvus.md).
     store: str = ""
-    # Answering: calibrated on eval/qa.jsonl with `rag eval --calibrate` (see eval/README.md).
-    abstain_threshold: float = 0.30
+    # Answering: `rag eval --calibrate` sweeps the threshold (see eval/README.md).
+    abstain_threshold: float = 0.5  # on the abstention model's probability (rag/scoring)
+    # The ranker's and abstention model's weights: "" for the shipped rag/scoring/weights.json,
+    # else a file of the same shape (`python -m rag.scoring.fit --out F`, then RAG_SCORER=F).
+    scorer: str = ""
     max_quotes: int = 3
     max_question_chars: int = 2_000
     # Conversation: how many past turns a follow-up may draw on.

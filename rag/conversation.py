@@ -1,10 +1,13 @@
 """History, and the rewriting of follow-ups into standalone queries.
 
 A follow-up is rewritten only when it needs it: it leans on the conversation (a pronoun, "that",
-"what about...", a bare fragment). The rewrite keeps the user's words and appends the earlier
-turn's key terms and the names its answer quoted, e.g. "What did he propose?" after a question
-about a letter to Dunford becomes "What did he propose? (letter Dunford; Valery Gerasimov)".
-The rewritten query is shown to the user.
+"what about...", a bare fragment). A rewrite is a question a person could have typed when the
+rules are sure: "What did he propose?" after "Who sent the letter to Dunford?" searches "What did
+Valery Gerasimov propose?"; "And in the US?" after "When was Spectre released in the United
+Kingdom?" searches "When was Spectre released in the US?" (``elliptical``). When they are not
+sure, the user's words are kept and the earlier turn's key terms and the names its answer quoted
+are appended: "What did it say? (sent letter Dunford Valery Gerasimov July)". The searched query
+is shown to the user.
 
 A personal pronoun is replaced by whom it most likely means (``rewrite``): the person a
 "who is Rami Makhlouf" turn asked about; the source an "according to Hargreaves" turn named;
@@ -178,11 +181,112 @@ def antecedent(turn: Turn) -> str | None:
     return office_asked(q)
 
 
+_ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about)\s+(.+?)[\s?.!]*$", re.IGNORECASE)
+_ASKING = frozenset(
+    "who whom whose what which when where why how is are was were do does did can could will "
+    "would should has have had".split()
+)
+_PREPOSITIONS = frozenset("in on at for from during by with to into of".split())
+
+
+def unquestioned(query: str) -> str:
+    """A turn's query without the context terms a rewrite appended.
+
+    Example:
+        >>> unquestioned("When did he reign? (Ming emperor)")
+        'When did he reign?'
+    """
+    return re.sub(r"\s*\([^()]*\)\s*$", "", query)
+
+
+def elliptical(question: str, previous: str) -> str | None:
+    """The previous question with the part a fragment replaces: "And in the US?" after "When was
+    Spectre released in the United Kingdom?" asks "When was Spectre released in the US?".
+
+    A fragment that opens with a preposition replaces the previous question's phrase after the
+    same preposition; a name replaces the phrase that shares a word with it ("And the iPod
+    Shuffle?" after "...the iPod Touch...") or the question's one name. ``None`` when the
+    fragment is a question of its own, leans on a pronoun, or has no counterpart.
+
+    Example:
+        >>> elliptical("And on the GameCube?", "How many copies did it sell on the Wii?")
+        'How many copies did it sell on the GameCube?'
+        >>> elliptical("What about Jay Z?", "When was Beyoncé born?")
+        'When was Jay Z born?'
+        >>> elliptical("And who wrote it?", "Who directed the film?") is None
+        True
+    """
+    m = _ELLIPSIS.match(question)
+    if not m:
+        return None
+    fragment = m.group(1)
+    words = fragment.split()
+    if words[0].lower() in _ASKING or _PRONOUN.search(fragment):
+        return None
+    prev = previous.strip()
+    end = len(prev.rstrip("?!. "))
+    body, tail = prev[:end], prev[end:] or "?"
+    tokens = [(t.group(), t.start(), t.end()) for t in re.finditer(r"\S+", body)]
+    span = _counterpart(words, tokens)
+    if span is None:
+        return None
+    start, stop = span
+    return body[:start] + fragment + body[stop:] + tail
+
+
+def _counterpart(words: list[str], tokens: list[tuple[str, int, int]]) -> tuple[int, int] | None:
+    # The character span of the previous question that the fragment stands in for.
+    def bare(w: str) -> str:
+        return re.sub(r"[’']s$", "", w.strip(",;:")).lower()
+
+    def phrase_end(i: int) -> int:
+        # From token i to the next preposition or clause word, or the end.
+        j = i + 1
+        while j < len(tokens) and bare(tokens[j][0]) not in _PREPOSITIONS | _ASKING:
+            j += 1
+        return tokens[j - 1][2]
+
+    first = words[0].lower()
+    if first in _PREPOSITIONS:
+        at = [i for i, t in enumerate(tokens) if t[0].lower() == first]
+        return (tokens[at[-1]][1], phrase_end(at[-1])) if at else None
+    if not any(w[:1].isupper() for w in words):
+        return None  # a common-noun fragment ("and the price?") is too loose to place
+    wanted = {bare(w) for w in words if bare(w) not in STOPWORDS}
+    shared = [i for i, t in enumerate(tokens) if bare(t[0]) in wanted]
+    if shared:
+        i = shared[0]
+        j = i
+        while j + 1 < len(tokens) and (
+            tokens[j + 1][0][:1].isupper() or bare(tokens[j + 1][0]) in wanted
+        ):
+            j += 1
+        if i > 0 and words[0].lower() in _DETERMINERS and tokens[i - 1][0].lower() in _DETERMINERS:
+            i -= 1
+        return tokens[i][1], tokens[j][2]
+    runs: list[tuple[int, int]] = []
+    i = 1  # the first word is capitalised anyway
+    while i < len(tokens):
+        if tokens[i][0][:1].isupper():
+            j = i
+            while j + 1 < len(tokens) and tokens[j + 1][0][:1].isupper():
+                j += 1
+            runs.append((i, j))
+            i = j + 1
+        else:
+            i += 1
+    if len(runs) != 1:
+        return None
+    i, j = runs[0]
+    possessive = re.search(r"[’']s$", tokens[j][0])
+    return tokens[i][1], tokens[j][2] - (2 if possessive else 0)
+
+
 @dataclass(frozen=True)
 class Rewrite:
     """A follow-up made standalone: what to search, what was asked, what the pronoun meant."""
 
-    query: str  # searched: the resolved question plus the earlier turn's key terms
+    query: str  # searched: the resolved question, or the question plus the earlier turn's terms
     asked: str  # the question with its pronoun replaced by the antecedent
     # The antecedent when the pronoun is the subject: "What did he propose?" need not name
     # him, but "Who funds them?" must name them.
@@ -200,6 +304,10 @@ given='Rami Makhlouf')
     """
     if not history or not needs_context(question):
         return Rewrite(question, question)
+    # "And in the US?": the earlier question with its place, thing or name swapped, a question
+    # a person could have typed; it needs no appended terms.
+    if whole := elliptical(question, unquestioned(history[-1].query)):
+        return Rewrite(whole, whole)
     pronoun = _PRONOUN.search(question)
     who = antecedent(history[-1]) if pronoun else None
     if not who:
@@ -209,7 +317,7 @@ given='Rami Makhlouf')
         asked = _PRONOUN.sub(f"{who}’s" if possessive else who, question, count=1)
         given = who if pronoun.group().lower() in _SUBJECT else ""
     terms = [t for t in context_terms(history[-1]) if t.lower() not in asked.lower()]
-    return Rewrite(f"{asked} ({' '.join(terms)})" if terms else asked, asked, given)
+    return Rewrite(f"{asked} ({' '.join(terms)})" if terms and not who else asked, asked, given)
 
 
 def replay(

@@ -38,10 +38,47 @@ def test_context_terms_are_the_query_words_and_quoted_names():
     assert "Valery Gerasimov" in terms and "July" in terms
 
 
-def test_standalone_resolves_the_pronoun_and_appends_context():
-    query = rewrite("What did he propose?", [LETTER]).query
-    assert query.startswith("What did Valery Gerasimov propose? (")
-    assert "Dunford" in query
+def test_a_resolved_pronoun_is_the_whole_query():
+    # A question a person could have typed: the earlier turn's terms would pull the search
+    # back to it ("When was Harper Lee born? (wrote Kill Mockingbird Pulitzer ...)").
+    assert rewrite("What did he propose?", [LETTER]).query == "What did Valery Gerasimov propose?"
+
+
+def test_an_unresolved_follow_up_is_searched_with_the_earlier_turn():
+    query = rewrite("What did it say?", [LETTER]).query
+    assert query.startswith("What did it say? (") and "Dunford" in query
+
+
+@pytest.mark.parametrize(
+    "previous, fragment, asked",
+    [("When was Spectre released in the United Kingdom?", "And in the US?",
+      "When was Spectre released in the US?"),
+     ("How many copies did it sell on the Wii?", "And on the GameCube?",
+      "How many copies did it sell on the GameCube?"),
+     ("How much storage does the iPod Touch have at most?", "And the iPod Shuffle?",
+      "How much storage does the iPod Shuffle have at most?"),
+     ("How many refugees does Lebanon host?", "What about Jordan?",
+      "How many refugees does Jordan host?"),
+     ("What did Iran's foreign minister say?", "And Russia?",
+      "What did Russia's foreign minister say?")],
+)  # fmt: skip
+def test_an_elliptical_follow_up_becomes_the_earlier_question_with_its_part_swapped(
+    previous, fragment, asked
+):
+    r = rewrite(fragment, [Turn(previous, previous + " (terms)", "")])
+    assert (r.query, r.asked) == (asked, asked)
+
+
+@pytest.mark.parametrize(
+    "previous, fragment",
+    [("What was Beyoncé's second solo album called?", "And her third?"),  # leans on a pronoun
+     ("Who composed the music?", "And who supervised the sound?"),  # a question of its own
+     ("When did Iran and Russia sign it?", "And Turkey?"),  # two names: which one?
+     ("How much does it cost?", "And the price?")],  # a common noun: too loose to place
+)  # fmt: skip
+def test_a_fragment_without_a_clear_counterpart_keeps_the_old_rewrite(previous, fragment):
+    r = rewrite(fragment, [Turn(previous, previous, "")])
+    assert r.query.startswith(fragment)
 
 
 def test_standalone_leaves_self_contained_questions_and_empty_history_alone():
@@ -51,7 +88,7 @@ def test_standalone_leaves_self_contained_questions_and_empty_history_alone():
 
 def test_standalone_uses_the_latest_turn():
     older = Turn("How much does rebuilding cost?", "How much does rebuilding cost?", "")
-    query = rewrite("What did he propose?", [older, LETTER]).query
+    query = rewrite("What did it say?", [older, LETTER]).query
     assert "Dunford" in query and "rebuilding" not in query
 
 
@@ -114,8 +151,7 @@ def test_follow_up_is_rewritten_with_context_from_the_first_turn(assistant):
     second = chat.ask("What did he propose?")
     assert second.question == "What did he propose?"
     assert second.rewritten and second.query != second.question
-    assert second.query.startswith("What did Valery Gerasimov propose?")
-    assert "Dunford" in second.query
+    assert second.query == "What did Valery Gerasimov propose?"
     assert len(chat.history) == 2 and chat.history[1].query == second.query
     chat.reset()
     assert chat.history == []
@@ -133,7 +169,7 @@ def test_stateless_ask_with_history_matches_chat(assistant):
     assert [c.start for c in stateless.citations] == [c.start for c in via_chat.citations]
     # Earlier questions as plain strings also give a rewrite (without the quoted names).
     plain = assistant.ask("What did he propose?", history=["Who sent the letter to Dunford?"])
-    assert plain.rewritten and "Dunford" in plain.query
+    assert plain.rewritten and "Gerasimov" in plain.query
 
 
 @pytest.mark.slow

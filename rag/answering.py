@@ -61,7 +61,7 @@ FEATURES = (
 SIGNALS = (
     "lead_cosine",
     "lead_coverage",
-    "quoted_coverage",  # question terms (less a "which X" category) the quotes hold
+    "quoted_coverage",  # question terms (less a "which X" category) the lead document's quotes hold
     "unknown_share",  # question terms the corpus never uses and no quoted word means
     "typed_unknown",  # a name/date/number question with such a term
     "type_missing",  # the quotes lack the kind of answer asked for
@@ -395,6 +395,9 @@ class Answerer:
         names = {c.author for c in cites} | {c.publisher for c in cites if c.kind == "article"}
         return any(set(tokenize(n)) - prof.question_tokens for n in names if n)
 
+    def _doc(self, cand: Candidate) -> str:
+        return self.index.sentences[cand.sentence_id][0]
+
     def _same_doc(self, a: int, b: int) -> bool:
         n = len(self.index.sentences)
         return 0 <= a < n and self.index.sentences[a][0] == self.index.sentences[b][0]
@@ -556,7 +559,12 @@ class Answerer:
             return Answer(_NOTHING, (), True, query, question)
         chosen = self.select(ranked, prof)
         quoted_text = " ".join(self._text(c.sentence_id) for c in chosen)
-        quoted = set(tokenize(quoted_text))
+        # Coverage counts only the lead's document: quotes from unrelated documents that each
+        # hold one question word ("chemical" here, "gold" there) are no answer together.
+        lead_doc = self.index.sentences[chosen[0].sentence_id][0]
+        quoted = set().union(
+            *(self._sentence_tokens(c.sentence_id) for c in chosen if self._doc(c) == lead_doc)
+        )
         # "Which drug..." is answered by "Captagon": the category word need not be quoted.
         wanted = [t for t in prof.terms if t != prof.category]
         unknown = len(self.unknown_terms(question, prof, quoted_text))
@@ -569,7 +577,6 @@ class Answerer:
             text = _NOTHING + "\n\nRelated passages (not an answer):\n" + render(related)
             return Answer(text, (), True, query, question, related, confidence=confidence)
         # Source order: the lead's document first, then by position within each document.
-        lead_doc = self.index.sentences[chosen[0].sentence_id][0]
         ordered = sorted(chosen, key=lambda c: self._order_key(c, lead_doc))
         citations = tuple(self.citation(i + 1, c) for i, c in enumerate(ordered))
         return Answer(render(citations), citations, False, query, question, confidence=confidence)

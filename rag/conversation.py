@@ -309,7 +309,9 @@ given='Rami Makhlouf')
     if whole := elliptical(question, unquestioned(history[-1].query)):
         return Rewrite(whole, whole)
     pronoun = _PRONOUN.search(question)
-    who = antecedent(history[-1]) if pronoun else None
+    # "the two of them", "both of them": a group, which one earlier name cannot stand for.
+    group = pronoun and re.search(r"\bof\s+them\b", question, re.IGNORECASE)
+    who = antecedent(history[-1]) if pronoun and not group else None
     if not who:
         asked, given = question, ""
     else:

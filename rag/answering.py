@@ -196,6 +196,7 @@ class Answerer:
         self._encode = encode  # texts -> (n, dim) vectors; None disables the synonym check
         self._word_vectors: dict[str, np.ndarray] = {}
         self._tokens: dict[int, frozenset[str]] = {}  # sentence id -> its tokens, memoised
+        self._pairs: dict[int, tuple[frozenset[tuple[str, str]], list[str]]] = {}
         self._vocabularies: dict[tuple[int, ...], frozenset[str]] = {}  # scope -> its tokens
         self._source_names = {
             d.doc_id: source_names(d.meta.publisher, d.meta.author) for d in index.documents
@@ -265,8 +266,7 @@ class Answerer:
                 near |= self._sentence_tokens(other)
         typed = bool(prof.answer_type) and self._holds(prof, sid)
         kind = prof.answer_type
-        ordered = tokenize(text)
-        pairs = set(zip(ordered, ordered[1:], strict=False))
+        pairs = self._pairs_and_tokens(sid)[0]
         q_pairs = list(zip(terms, terms[1:], strict=False))
         bigrams = sum(p in pairs for p in q_pairs) / len(q_pairs) if q_pairs else 0.0
         novel = len(tokens - prof.question_tokens) / max(len(tokens), 1)
@@ -325,8 +325,16 @@ class Answerer:
         # Sentences recur across questions; tokenise each once (a dict write is thread-safe).
         tokens = self._tokens.get(sid)
         if tokens is None:
-            tokens = self._tokens[sid] = frozenset(tokenize(self._text(sid)))
+            tokens = self._tokens[sid] = frozenset(self._pairs_and_tokens(sid)[1])
         return tokens
+
+    def _pairs_and_tokens(self, sid: int) -> tuple[frozenset[tuple[str, str]], list[str]]:
+        # A sentence's adjacent token pairs (for the bigram feature), memoised with its tokens.
+        got = self._pairs.get(sid)
+        if got is None:
+            ordered = tokenize(self._text(sid))
+            got = self._pairs[sid] = (frozenset(zip(ordered, ordered[1:], strict=False)), ordered)
+        return got
 
     def select(self, ranked: list[Candidate], prof: Profile) -> list[Candidate]:
         """The lead sentence, plus near-equals that add question terms it lacks."""

@@ -144,7 +144,7 @@ def test_chat_subprocess_over_stdin(assistant):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Gerasimov" in out.stdout
-    assert "Searched for: What did Valery Gerasimov propose? (" in out.stdout
+    assert "Searched for: What did Valery Gerasimov propose?\n" in out.stdout
     assert "Traceback" not in out.stderr
 
 

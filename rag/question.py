@@ -62,6 +62,12 @@ _NAME_Q = re.compile(
 )
 _CATEGORY = re.compile(r"\b[Ww](?:hich|hat)\s+(?:[A-Z][\w.]*\s+){0,2}([a-z]{3,})\b")
 _HOW = re.compile(r"\bhow (?P<how>many|much|long|old)\b(?P<rest>[^?,.;]*)", re.I)
+_MONEY = frozenset(
+    "money aid funding funds cash revenue profit tax debt damage cost price value investment "
+    "budget spending income more".split()
+)
+# A quantity: a number that is not a bare year ("22,700 L", "2 GB", "4,700 m2"; not "1872").
+_QUANTITY = re.compile(r"\b(?!(?:1[0-9]|20)\d\d\b)\d[\d,.]*")
 _AUXILIARIES = frozenset(
     "is are was were be been do does did has have had will would can could should may might "
     "of in on at for from by to".split()
@@ -145,12 +151,18 @@ def measure_of(question: str) -> tuple[str | None, tuple[str, ...]]:
         ('count', ('syrian', 'refug'))
         >>> measure_of("How much did it cost?")
         ('amount', ())
+        >>> measure_of("How much water could it produce?")
+        ('quantity', ())
     """
     m = _HOW.search(question)
     if m is None:
         return None, ()
     measure = _MEASURES[m.group("how").lower()]
     focus: list[str] = []
+    following = m.group("rest").split()[:1]
+    if measure == "amount" and following and following[0].lower() not in _AUXILIARIES | _MONEY:
+        # "How much water could it produce?" asks a quantity in any unit ("22,700 L"), not money.
+        return "quantity", ()
     if measure == "count":  # the words up to the verb: "how many [Syrian refugees] does..."
         for word in m.group("rest").split()[:3]:
             if word.lower() in _AUXILIARIES:
@@ -163,7 +175,8 @@ def holds_measure(sentence: str, measure: str | None, focus: tuple[str, ...]) ->
     """Whether a sentence holds the number a question asks for, bound to what it counts.
 
     "How many troops" wants a number followed closely by "troops", not any number; "how much"
-    wants an amount ($, %, million), "how long" a number of days or years.
+    wants an amount ($, %, million), "how much water" a number that is no bare year, "how long"
+    a number of days or years.
 
     Example:
         >>> holds_measure("Jordan hosts 650,000 Syrian refugees.", "count", ("refug",))
@@ -173,6 +186,8 @@ def holds_measure(sentence: str, measure: str | None, focus: tuple[str, ...]) ->
     """
     if measure == "amount":
         return bool(_AMOUNT.search(sentence))
+    if measure == "quantity":
+        return bool(_QUANTITY.search(sentence) or _AMOUNT.search(sentence))
     if measure == "age":
         return bool(_AGE.search(sentence))
     wanted = _UNITS if measure == "duration" else frozenset(focus)

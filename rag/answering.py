@@ -31,7 +31,7 @@ from rag.question import (
     source_names,
 )
 from rag.readers.pages import page_of
-from rag.records import Answer, Chunk, Citation
+from rag.records import Answer, Chunk, Citation, Hit
 from rag.retrieval import Retrieved
 from rag.scoring import WEIGHTS, Scorer, load_scorer
 from rag.segments import normalise
@@ -195,8 +195,8 @@ class Answerer:
         self.probe = None  # a callable given each answer's signals, for fitting
         self._encode = encode  # texts -> (n, dim) vectors; None disables the synonym check
         self._word_vectors: dict[str, np.ndarray] = {}
-        self._tokens: dict[int, frozenset[str]] = {}  # sentence id -> its tokens, memoised
-        self._pairs: dict[int, tuple[frozenset[tuple[str, str]], list[str]]] = {}
+        # sentence id -> its tokens and its adjacent token pairs, memoised
+        self._tokens: dict[int, tuple[frozenset[str], frozenset[tuple[str, str]]]] = {}
         self._vocabularies: dict[tuple[int, ...], frozenset[str]] = {}  # scope -> its tokens
         self._source_names = {
             d.doc_id: source_names(d.meta.publisher, d.meta.author) for d in index.documents
@@ -206,7 +206,7 @@ class Answerer:
         p = profile(question, self._source_names, self.index.chunks_by_author.keys())
         return replace(p, terms=tuple(self.index.lexical.correct(p.terms)))
 
-    def pool(self, retrieved: Retrieved, prof: Profile) -> list:
+    def _pool(self, retrieved: Retrieved, prof: Profile) -> list[Hit]:
         """The hits whose sentences compete, in rank order."""
         pool = list(retrieved.hits[:TOP_CHUNKS])
         # Chunks by a named source or forum member compete even from further down the ranking.
@@ -225,23 +225,23 @@ class Answerer:
         idx = self.index
         seen: set[int] = set()
         out: list[Candidate] = []
-        for rank, hit in enumerate(self.pool(retrieved, prof)):
+        for rank, hit in enumerate(self._pool(retrieved, prof)):
             for sid in idx.chunk_sentences[hit.chunk_id]:
                 if sid in seen:
                     continue
                 seen.add(sid)
                 if _WORDY.search(self._text(sid)):  # "5", "1.2.": a contents line's page number
-                    out.append(self._score(sid, rank, hit.chunk_id, retrieved, prof, said))
+                    out.append(self._score(sid, rank, hit, retrieved, prof, said))
         return sorted(out, key=lambda c: -c.score)
 
     def _score(
-        self, sid: int, rank: int, chunk_id: int, retrieved: Retrieved, prof: Profile, said: str
+        self, sid: int, rank: int, hit: Hit, retrieved: Retrieved, prof: Profile, said: str
     ) -> Candidate:
-        x = self.features(sid, rank, chunk_id, retrieved, prof)
+        x = self.features(sid, rank, hit, retrieved, prof)
         score = self.scorer.rank(x)
         # Priors the fit data cannot teach (its questions name no source and have no forum),
         # in the ranker's units: one point of sentence cosine.
-        chunk = self.index.chunks[chunk_id]
+        chunk = self.index.chunks[hit.chunk_id]
         if said and normalise(self._text(sid)) in said:
             score -= SAID_PENALTY
         if chunk.doc_id in prof.sources or (chunk.author and chunk.author in prof.authors):
@@ -251,7 +251,7 @@ class Answerer:
         return Candidate(sid, rank, x[0], x[1], score, x)
 
     def features(
-        self, sid: int, rank: int, chunk_id: int, retrieved: Retrieved, prof: Profile
+        self, sid: int, rank: int, hit: Hit, retrieved: Retrieved, prof: Profile
     ) -> tuple[float, ...]:
         """What the ranker weighs for one candidate sentence, in the order of ``FEATURES``."""
         text = self._text(sid)
@@ -266,18 +266,17 @@ class Answerer:
                 near |= self._sentence_tokens(other)
         typed = bool(prof.answer_type) and self._holds(prof, sid)
         kind = prof.answer_type
-        pairs = self._pairs_and_tokens(sid)[0]
+        pairs = self._tokenised(sid)[1]
         q_pairs = list(zip(terms, terms[1:], strict=False))
         bigrams = sum(p in pairs for p in q_pairs) / len(q_pairs) if q_pairs else 0.0
         novel = len(tokens - prof.question_tokens) / max(len(tokens), 1)
-        top = retrieved.hits[0].score if retrieved.hits else 1.0
-        hit_score = next((h.score for h in retrieved.hits if h.chunk_id == chunk_id), 0.0)
+        top = retrieved.hits[0].score
         return (
             cos,
             cov,
             coverage(terms, near, idf) - cov,
             float(rank),
-            hit_score / top if top else 0.0,
+            hit.score / top if top else 0.0,
             float(typed and kind == "number"),
             float(typed and kind == "date"),
             float(typed and kind == "name"),
@@ -323,17 +322,14 @@ class Answerer:
 
     def _sentence_tokens(self, sid: int) -> frozenset[str]:
         # Sentences recur across questions; tokenise each once (a dict write is thread-safe).
-        tokens = self._tokens.get(sid)
-        if tokens is None:
-            tokens = self._tokens[sid] = frozenset(self._pairs_and_tokens(sid)[1])
-        return tokens
+        return self._tokenised(sid)[0]
 
-    def _pairs_and_tokens(self, sid: int) -> tuple[frozenset[tuple[str, str]], list[str]]:
-        # A sentence's adjacent token pairs (for the bigram feature), memoised with its tokens.
-        got = self._pairs.get(sid)
+    def _tokenised(self, sid: int) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+        got = self._tokens.get(sid)
         if got is None:
             ordered = tokenize(self._text(sid))
-            got = self._pairs[sid] = (frozenset(zip(ordered, ordered[1:], strict=False)), ordered)
+            pairs = frozenset(zip(ordered, ordered[1:], strict=False))
+            got = self._tokens[sid] = (frozenset(ordered), pairs)
         return got
 
     def select(self, ranked: list[Candidate], prof: Profile) -> list[Candidate]:
@@ -569,7 +565,7 @@ class Answerer:
         quoted_text = " ".join(self._text(c.sentence_id) for c in chosen)
         # Coverage counts only the lead's document: quotes from unrelated documents that each
         # hold one question word ("chemical" here, "gold" there) are no answer together.
-        lead_doc = self.index.sentences[chosen[0].sentence_id][0]
+        lead_doc = self._doc(chosen[0])
         quoted = set().union(
             *(self._sentence_tokens(c.sentence_id) for c in chosen if self._doc(c) == lead_doc)
         )

@@ -182,9 +182,8 @@ def antecedent(turn: Turn) -> str | None:
 
 
 _ELLIPSIS = re.compile(r"^\s*(?:and|what about|how about)\s+(.+?)[\s?.!]*$", re.IGNORECASE)
-_ASKING = frozenset(
-    "who whom whose what which when where why how is are was were do does did can could will "
-    "would should has have had".split()
+_ASKING = _QUESTION_WORDS | frozenset(
+    "is are was were do does did can could will would should has have had".split()
 )
 _PREPOSITIONS = frozenset("in on at for from during by with to into of".split())
 

@@ -62,7 +62,8 @@ _NAME_Q = re.compile(
 )
 _CATEGORY = re.compile(r"\b[Ww](?:hich|hat)\s+(?:[A-Z][\w.]*\s+){0,2}([a-z]{3,})\b")
 _HOW = re.compile(r"\bhow (?P<how>many|much|long|old)\b(?P<rest>[^?,.;]*)", re.I)
-_MONEY = frozenset(
+# Words after "how much" that ask for money ("how much aid"), or compare ("how much more").
+_AMOUNT_WORDS = frozenset(
     "money aid funding funds cash revenue profit tax debt damage cost price value investment "
     "budget spending income more".split()
 )
@@ -160,7 +161,11 @@ def measure_of(question: str) -> tuple[str | None, tuple[str, ...]]:
     measure = _MEASURES[m.group("how").lower()]
     focus: list[str] = []
     following = m.group("rest").split()[:1]
-    if measure == "amount" and following and following[0].lower() not in _AUXILIARIES | _MONEY:
+    if (
+        measure == "amount"
+        and following
+        and following[0].lower() not in _AUXILIARIES | _AMOUNT_WORDS
+    ):
         # "How much water could it produce?" asks a quantity in any unit ("22,700 L"), not money.
         return "quantity", ()
     if measure == "count":  # the words up to the verb: "how many [Syrian refugees] does..."

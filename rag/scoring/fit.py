@@ -25,6 +25,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from rag.answering import FEATURES, SIGNALS
+from rag.dataset import EvalItem, facts_found, load_dataset
 from rag.scoring.model import Linear, Scorer
 
 SUITE = Path("eval/wiki")
@@ -33,12 +34,12 @@ RANK_L2 = 1e-4
 ABSTAIN_L2 = 1e-3
 
 
-def _items(suite: Path) -> list[dict]:
+def _items(suite: Path) -> list[EvalItem]:
+    # The single-turn items of the fit articles, their evidence located in the corpus.
     items = []
     for name in ("squad.jsonl", "dialogues.jsonl"):
-        for line in (suite / name).read_text(encoding="utf-8").splitlines():
-            item = json.loads(line)
-            if "split:fit" in item["tags"] and len(item["turns"]) == 1:
+        for item in load_dataset(suite / name, suite / "corpus"):
+            if "split:fit" in item.tags and len(item.turns) == 1:
                 items.append(item)
     return items
 
@@ -95,27 +96,22 @@ def logistic_fit(X: np.ndarray, y: np.ndarray, l2: float) -> tuple[np.ndarray, f
     return wb[:-1], float(wb[-1])
 
 
-def _label(assistant, cand, item: dict) -> int:
+def _label(assistant, cand, item: EvalItem) -> int:
     # In the sentence the question was written about, and holding one of its answers.
     doc_id, span = assistant._index.sentences[cand.sentence_id]
-    text = assistant._index.by_id[doc_id].text
-    sentence = text[span.start : span.end].lower()
-    facts = [f.lower() for group in item["key_facts"] for f in group]
-    for ev in item["evidence"]:
-        at = text.find(ev["quote"]) if ev["doc"] == doc_id else -1
-        if at >= 0 and span.start < at + len(ev["quote"]) and at < span.end:
-            if any(f in sentence for f in facts):
-                return 1
-    return 0
+    if not item.on_gold(doc_id, span.start, span.end):
+        return 0
+    sentence = assistant._index.by_id[doc_id].text[span.start : span.end]
+    return int(facts_found(sentence, item.key_facts) > 0)
 
 
-def collect_ranking(assistant, items: list[dict]) -> list[tuple[np.ndarray, np.ndarray]]:
+def collect_ranking(assistant, items: list[EvalItem]) -> list[tuple[np.ndarray, np.ndarray]]:
     answerer = assistant._answerer
     groups = []
     for item in items:
-        if not item["answerable"] or "squad" not in item["tags"]:
+        if not item.answerable or "squad" not in item.tags:
             continue
-        question = item["turns"][0]
+        question = item.question
         prof = answerer.profile(question)
         retrieved = assistant._retrieve(question, None)
         cands = answerer.candidates(retrieved, prof)
@@ -128,17 +124,17 @@ def collect_ranking(assistant, items: list[dict]) -> list[tuple[np.ndarray, np.n
     return groups
 
 
-def collect_signals(assistant, items: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+def collect_signals(assistant, items: list[EvalItem]) -> tuple[np.ndarray, np.ndarray]:
     got: list[tuple[float, ...]] = []
     assistant._answerer.probe = got.append
     X, y = [], []
     try:
         for item in items:
             got.clear()
-            assistant.ask(item["turns"][0], abstain_threshold=float("-inf"))
+            assistant.ask(item.question, abstain_threshold=float("-inf"))
             if got:
                 X.append(got[-1])
-                y.append(int(item["answerable"]))
+                y.append(int(item.answerable))
     finally:
         assistant._answerer.probe = None
     return np.array(X), np.array(y)

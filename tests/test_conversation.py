@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import assert_citations_verify
 
 from rag.conversation import Chat, context_terms, needs_context, replay, rewrite
 from rag.records import Answer, Citation, Turn
@@ -270,3 +271,14 @@ def test_a_turn_remembers_whose_words_its_first_quote_is():
     assert Turn.of(cited("Ana Ruiz", "Valley Gazette")).speaker == "Ana Ruiz"
     assert Turn.of(cited("Thaidream", None, "post")).speaker == "Thaidream"
     assert Turn.of(cited(None, "Reuters")).speaker is None  # a publisher is no "he"
+
+
+@pytest.mark.slow
+def test_an_elliptical_follow_up_is_searched_as_a_whole_question_and_cited_exactly(assistant):
+    chat = assistant.chat()
+    chat.ask("How many refugees does Lebanon host?")
+    second = chat.ask("And Jordan?")
+    assert second.rewritten and second.query == "How many refugees does Jordan host?"
+    assert not second.abstained and second.citations
+    assert_citations_verify(second)
+    assert any("Jordan" in c.quote for c in second.citations)

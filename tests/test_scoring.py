@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, assert_citations_verify
 
 from rag import Assistant, Settings
 from rag.answering import FEATURES, SIGNALS
@@ -65,4 +65,6 @@ def test_a_weights_file_in_settings_changes_the_decision(assistant, corpus_index
     first, second = assistant.ask(q), b.ask(q)
     assert not first.abstained and second.abstained
     assert first.citations and all(c.score is not None for c in first.citations)
+    assert_citations_verify(first)
+    assert_citations_verify(second)  # the related passages an abstention lists
     assert second.confidence == pytest.approx(1 / (1 + np.exp(10.0)))

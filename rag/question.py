@@ -79,10 +79,17 @@ _AMOUNT = re.compile(
     re.I,
 )
 _UNITS = frozenset(tokenize("hour hours day days week weeks month months year years decade"))
-_AGE = re.compile(r"\b\d+\s*(-year-old|years? old)\b|\baged? \d+", re.I)
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|hundreds?|"
-    r"thousands?|millions?|billions?|half)\b",
+# Numbers as digits or words: "fifty", "sixteen", "twenty-one".
+_NUMBER_WORD = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|(?:thir|four|fif|six|"
+    r"seven|eigh|nine)teen|(?:twen|thir|for|fif|six|seven|eigh|nine)ty(?:-\w+)?|dozens?|"
+    r"hundreds?|thousands?|millions?|billions?|half)"
+)
+_NUMBER = re.compile(rf"\d|\b{_NUMBER_WORD}\b", re.I)
+# An age: "15-year-old", "six years old", "aged 20", "at the age of fifty".
+_AGE = re.compile(
+    rf"(?:\b\d+|\b{_NUMBER_WORD})\s*(?:-year-old|years? old)\b|"
+    rf"\b(?:aged?|age of)\s+(?:\d+|{_NUMBER_WORD}\b)",
     re.I,
 )
 _DATE = re.compile(

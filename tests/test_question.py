@@ -66,6 +66,23 @@ def test_amounts_durations_and_ages():
     assert holds_measure("The 52-year-old general left.", "age", ())
 
 
+def test_ages_and_counts_in_words():
+    # Ages as written in prose, digits or words; "aged by" and "the age of the" are none.
+    for sentence in (
+        "She joined the cast at the age of fifty.",
+        "It began after a talent show at age seven.",
+        "Aged five, she attended her first concert.",
+        "A sixteen-year-old wrote it.",
+        "He was twenty-one years old.",
+    ):
+        assert holds_measure(sentence, "age", ()), sentence
+    assert not holds_measure("The wine was aged by the monks.", "age", ())
+    assert not holds_measure("At the age of the machine, nothing changed.", "age", ())
+    # A count in words: "eighty years" answers "how many years".
+    assert holds_measure("Tammany Hall fell after eighty years in power.", "count", ("year",))
+    assert not holds_measure("Tammany Hall fell after years in power.", "count", ("year",))
+
+
 def test_titles_and_common_words_are_no_names():
     shares = capital_shares(["The defence minister spoke.", "So Hatami met the Defence Minister."])
     assert shares["defence"] == 0.5 and shares["hatami"] == 1.0  # never lower case

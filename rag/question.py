@@ -92,8 +92,12 @@ _AGE = re.compile(
     rf"\b(?:aged?|age of)\s+(?:\d+|{_NUMBER_WORD}\b)",
     re.I,
 )
+# Years from 1000 (a history's "In 1358" as much as a news story's "2017"), earlier ones when a
+# range, an era or a century marks them ("907–960", "c. 500 BC", "the 13th century").
 _DATE = re.compile(
-    r"\b(1[89]\d\d|20\d\d)\b|\b(january|february|march|april|may|june|july|august|september|"
+    r"\b(1\d\d\d|20\d\d)\b|\b\d{3,4}\s?–\s?\d{2,4}\b|\b\d{1,4}\s?(BCE?|AD|CE)\b|\b(AD|CE)\s?\d{1,4}\b|"
+    r"\b\d{1,2}(st|nd|rd|th)[\s-]century\b|"
+    r"\b(january|february|march|april|may|june|july|august|september|"
     r"october|november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b|"
     r"\b(last|next|this) (week|month|year)\b|\b(yesterday|today|ago)\b",
     re.I,

@@ -111,3 +111,21 @@ def test_a_date_answers_when_a_question_word_stands_near_it():
         "of them to monitor a fragile and often broken 2017 ceasefire in the south."
     )
     assert not holds_answer_type("date", far, tokens)
+
+
+def test_years_before_1800_eras_and_centuries_are_dates():
+    tokens = frozenset(tokenize("When was the regime overthrown?"))
+    for sentence in (
+        "In 1358, the regime was overthrown in a rebellion.",
+        "The regime was overthrown during the period (907–960).",
+        "The regime was overthrown around 500 BC.",
+        "The regime was overthrown in the 13th century.",
+    ):
+        assert holds_answer_type("date", sentence, tokens), sentence
+    # A count, a page range with a hyphen and a bare three-digit number are no dates.
+    for sentence in (
+        "The regime was overthrown by 1,500 troops.",
+        "The regime was overthrown, see pages 120-135.",
+        "The regime was overthrown in 200 cities.",
+    ):
+        assert not holds_answer_type("date", sentence, tokens), sentence

@@ -75,9 +75,15 @@ _AUXILIARIES = frozenset(
 )
 _MEASURES = {"many": "count", "much": "amount", "long": "duration", "old": "age"}
 _AMOUNT = re.compile(
-    r"[$€£¥]\s?\d|\d\s?%|\b(million|billion|trillion|dollars?|euros?|pounds?|percent|per cent)\b",
+    r"[$€£¥₹]\s?\d|\d\s?%|\b(million|billion|trillion|dollars?|euros?|pounds?|percent|per cent|"
+    r"francs?|rubles?|roubles?|yen|yuan|renminbi|rupees?|pesos?|lira|liras|lire|krona|kronor|"
+    r"crowns?|guilders?|florins?|ducats?|shillings?|pence|cents?)\b",
     re.I,
 )
+# "How many times" is answered by "on seven occasions": no word after the number names it.
+# ("How many people" is not: "12.4 million viewers" would count, but so would "January 1".)
+_GENERIC_COUNTS = frozenset(tokenize("time times"))
+_BARE_YEAR = re.compile(r"(?:1\d|20)\d\d")
 _UNITS = frozenset(tokenize("hour hours day days week weeks month months year years decade"))
 # Numbers as digits or words: "fifty", "sixteen", "twenty-one".
 _NUMBER_WORD = (
@@ -86,6 +92,7 @@ _NUMBER_WORD = (
     r"hundreds?|thousands?|millions?|billions?|half)"
 )
 _NUMBER = re.compile(rf"\d|\b{_NUMBER_WORD}\b", re.I)
+_WHOLE_NUMBER = re.compile(rf"\d(?:[\d,.]*\d)?|\b{_NUMBER_WORD}\b", re.I)
 # An age: "15-year-old", "six years old", "aged 20", "at the age of fifty".
 _AGE = re.compile(
     rf"(?:\b\d+|\b{_NUMBER_WORD})\s*(?:-year-old|years? old)\b|"
@@ -209,6 +216,8 @@ def holds_measure(sentence: str, measure: str | None, focus: tuple[str, ...]) ->
     wanted = _UNITS if measure == "duration" else frozenset(focus)
     if not wanted:
         return bool(_NUMBER.search(sentence))
+    if wanted & _GENERIC_COUNTS:
+        return any(not _BARE_YEAR.fullmatch(m.group()) for m in _WHOLE_NUMBER.finditer(sentence))
     for m in _NUMBER.finditer(sentence):
         after = tokenize(sentence[m.end() : m.end() + 40])[:3]
         if any(t in wanted for t in after):

@@ -129,3 +129,13 @@ def test_years_before_1800_eras_and_centuries_are_dates():
         "The regime was overthrown in 200 cities.",
     ):
         assert not holds_answer_type("date", sentence, tokens), sentence
+
+
+def test_times_and_amounts_in_other_currencies():
+    # "How many times" names no word after the number; a bare year is still no count.
+    assert holds_measure("They performed together on seven occasions.", "count", ("time",))
+    assert not holds_measure("They performed together in 1833.", "count", ("time",))
+    # "How many people" still wants the number bound to what is counted.
+    assert not holds_measure("Rose wrote on January 1 about addicts.", "count", ("peopl",))
+    assert holds_measure("The funeral cost 5,000 francs.", "amount", ())
+    assert holds_measure("It sold for 300 rupees.", "amount", ())

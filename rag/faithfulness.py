@@ -24,8 +24,9 @@ _MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 _SENTENCE = re.compile(
     r".+?(?:[.!?]+[\"'”’)\]]*(?:\s*\[\d+(?:\s*,\s*\d+)*\])*(?=\s+(?![a-z])|\s*$)|$)", re.S
 )
-# Framing ahead of a quote: "Reuters reported:", "Forum member rooster59 wrote:", "Reuters:" alone.
-_FRAMING = re.compile(r"^[^:\"“”]{1,80}?:\s*(?=[\"“‘']|$)")
+# Framing ahead of a quote: "Reuters reported:", "Forum member rooster59 wrote:", "Reuters:" alone,
+# or a title that holds a colon itself ("The Legend of Zelda: Twilight Princess:").
+_FRAMING = re.compile(r"^[^\"“”]{1,120}?:\s*(?=[\"“‘']|$)")
 _EDGE = "\"'“”‘’«» \t\n—–-"
 _WORD = re.compile(r"[\w][\w'’.,-]*[\w]|[\w]")
 _NUMBER = re.compile(r"\d")
@@ -137,6 +138,8 @@ def split_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
         >>> split_sentences('Reuters reported: "A rose. B fell." [2] Then C.')
         [('A rose.', ()), ('B fell.', (2,)), ('Then C.', ())]
         >>> split_sentences('U.S. State Dept.:\\n“It was sent.” [1]')
+        [('It was sent.', (1,))]
+        >>> split_sentences('Zelda: Twilight Princess:\\n“It was sent.” [1]')
         [('It was sent.', (1,))]
     """
     out: list[tuple[str, tuple[int, ...]]] = []

@@ -242,13 +242,21 @@ class Answerer:
         # Priors the fit data cannot teach (its questions name no source and have no forum),
         # in the ranker's units: one point of sentence cosine.
         chunk = self.index.chunks[hit.chunk_id]
-        if said and normalise(self._text(sid)) in said:
+        if said and normalise(self._text(sid)) in said and not self._answers_again(sid, prof):
             score -= SAID_PENALTY
         if chunk.doc_id in prof.sources or (chunk.author and chunk.author in prof.authors):
             score += SOURCE_BONUS
         if prof.wants_forum and chunk.kind != "article":
             score += FORUM_BONUS
         return Candidate(sid, rank, x[0], x[1], score, x)
+
+    def _answers_again(self, sid: int, prof: Profile) -> bool:
+        # "How often?" after "Who has Lavrov been meeting?" is answered by the quote already
+        # given ("Twice ... Lavrov has met ..."): a follow-up that asks for a measure that
+        # quote holds, and not for something else, may have it again. Only a measure: a date
+        # or a name binds too loosely ("placed on a sanctions list last month" holds a date).
+        asks_else = any(w.lower() in _ELSE for w in prof.words)
+        return bool(prof.measure) and not asks_else and self._holds(prof, sid)
 
     def features(
         self, sid: int, rank: int, hit: Hit, retrieved: Retrieved, prof: Profile
@@ -448,9 +456,37 @@ class Answerer:
                 ids.add(prev)
         return out
 
-    def _order_key(self, cand: Candidate, lead_doc: str) -> tuple[bool, str, int]:
+    def _order_key(self, cand: Candidate, lead: Candidate) -> tuple[bool, bool, str, int]:
+        # The best sentence, with the sentences brought in around it (they carry its score),
+        # comes first: a reader takes the first quote as the answer. Then the lead's document,
+        # then the others, each by position.
         doc_id, span = self.index.sentences[cand.sentence_id]
-        return (doc_id != lead_doc, doc_id, span.start)
+        return (cand.score != lead.score, doc_id != self._doc(lead), doc_id, span.start)
+
+    def _runs(self, ordered: list[Candidate]) -> list[tuple[Candidate, int]]:
+        # Sentences quoted one after the other, with only spaces or a line break between them
+        # in one paragraph of one source, are one passage: one quote, one citation, one span.
+        runs: list[tuple[Candidate, int]] = []
+        for cand in ordered:
+            sid = cand.sentence_id
+            if runs and self._continues(runs[-1][1], sid):
+                runs[-1] = (runs[-1][0], sid)
+            else:
+                runs.append((cand, sid))
+        return runs
+
+    def _continues(self, a: int, b: int) -> bool:
+        """Whether sentence ``b`` follows ``a`` with nothing but spaces or one line break between,
+        ``a`` ends as a sentence does (list items and headings stay apart), and in the same
+        chunk's voice (a forum post's sentences, not the next member's)."""
+        if b != a + 1 or not self._same_doc(a, b) or not _SENTENCE_END.search(self._text(a)):
+            return False
+        doc_id, first = self.index.sentences[a]
+        gap = self.index.by_id[doc_id].text[first.end : self.index.sentences[b][1].start]
+        if gap.strip() or gap.count("\n") > 1:
+            return False
+        x, y = self._chunk(a), self._chunk(b)
+        return (x.kind, x.author) == (y.kind, y.author)
 
     def unknown_terms(self, question: str, prof: Profile, quoted_text: str) -> list[str]:
         """Question terms the corpus never uses and that no quoted word means (by word vectors).
@@ -504,19 +540,21 @@ class Answerer:
     def _chunk_sentences(self, sid: int) -> tuple[int, ...]:
         return self.index.chunk_sentences[self._chunk_id(sid)]
 
-    def citation(self, n: int, cand: Candidate) -> Citation:
+    def citation(self, n: int, cand: Candidate, last: int | None = None) -> Citation:
+        """Citation ``n`` of ``cand``'s sentence, or of the run of sentences from it to ``last``."""
         doc_id, span = self.index.sentences[cand.sentence_id]
+        end = span.end if last is None else self.index.sentences[last][1].end
         doc = self.index.by_id[doc_id]
         chunk = self._chunk(cand.sentence_id)
-        page, page_end = page_of(doc.pages, span.start, span.end)
+        page, page_end = page_of(doc.pages, span.start, end)
         return Citation(
             n=n,
             doc_id=doc_id,
             title=doc.meta.title,
             path=str(doc.path),
             start=span.start,
-            end=span.end,
-            quote=doc.text[span.start : span.end],
+            end=end,
+            quote=doc.text[span.start : end],
             author=chunk.author,
             publisher=doc.meta.publisher,
             date=doc.meta.date,
@@ -580,11 +618,14 @@ class Answerer:
             related = tuple(self.citation(i + 1, c) for i, c in enumerate(ranked[:2]))
             text = _NOTHING + "\n\nRelated passages (not an answer):\n" + render(related)
             return Answer(text, (), True, query, question, related, confidence=confidence)
-        # Source order: the lead's document first, then by position within each document.
-        ordered = sorted(chosen, key=lambda c: self._order_key(c, lead_doc))
-        citations = tuple(self.citation(i + 1, c) for i, c in enumerate(ordered))
+        ordered = sorted(chosen, key=lambda c: self._order_key(c, chosen[0]))
+        citations = tuple(
+            self.citation(i + 1, c, last) for i, (c, last) in enumerate(self._runs(ordered))
+        )
         return Answer(render(citations), citations, False, query, question, confidence=confidence)
 
 
 _NOTHING = "The documents don't answer this question."
+_ELSE = frozenset({"else", "other", "others", "another", "more", "besides"})
+_SENTENCE_END = re.compile(r"[.!?][\"'”’)\]]*$")
 _WORDY = re.compile(r"[^\W\d_]{2,}")  # a word of two letters or more: a sentence to quote

@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from rag.chunking import sentence_spans
 from rag.lexical import STOPWORDS
 from rag.records import Answer, Turn
 from rag.titles import is_title
@@ -70,12 +71,12 @@ def context_terms(turn: Turn) -> list[str]:
     """Key terms of an earlier turn: its query's content words and the names its answer quoted.
 
     Example:
-        >>> context_terms(Turn("Who wrote to Dunford?", "Who wrote to Dunford?", "“Gerasimov”"))
+        >>> context_terms(Turn("Who wrote to Dunford?", "Who wrote to Dunford?", "“Gerasimov” [1]"))
         ['wrote', 'Dunford', 'Gerasimov']
     """
     words = [w for w in re.findall(r"[\w’'-]+", turn.query) if w.lower() not in STOPWORDS]
     names: list[str] = []
-    for quote in re.findall(r"“(.*?)”", turn.answer_text)[:2]:
+    for quote in quoted_sentences(turn.answer_text)[:1]:
         names += [m.group().strip(".") for m in _NAME.finditer(quote)]
         names += [m.group() for m in _NUMBER.finditer(quote)]
     terms: list[str] = []
@@ -85,15 +86,28 @@ def context_terms(turn: Turn) -> list[str]:
     return terms[: MAX_CONTEXT_TERMS * 2]
 
 
-def first_quote(answer_text: str) -> str:
-    """The first cited quote of an answer's text ("" if none).
+def quoted_sentences(answer_text: str) -> list[str]:
+    """The sentences an answer's text quotes, in order: one quote may run over several.
 
     Example:
-        >>> first_quote("Reuters: “It was sent.” [1] “Later.” [2]")
+        >>> quoted_sentences("Reuters: “It was sent. He left.” [1] “Later.” [2]")
+        ['It was sent.', 'He left.', 'Later.']
+    """
+    out: list[str] = []
+    for m in _QUOTE.finditer(answer_text):
+        quote = m.group(1)
+        out += [quote[s.start : s.end] for s in sentence_spans(quote)] or [quote]
+    return out
+
+
+def first_quote(answer_text: str) -> str:
+    """The first sentence an answer's text quotes ("" if none): what it said first.
+
+    Example:
+        >>> first_quote("Reuters: “It was sent. He left.” [1] “Later.” [2]")
         'It was sent.'
     """
-    m = _QUOTE.search(answer_text)
-    return m.group(1) if m else ""
+    return next(iter(quoted_sentences(answer_text)), "")
 
 
 def speaker_of(answer_text: str) -> str | None:

@@ -44,7 +44,8 @@ _FORUM = re.compile(
     re.I,
 )
 _NUMBER_Q = re.compile(
-    r"\bhow (many|much|long|old|far|big|large)\b|\bwhat (number|amount|percentage|share)\b", re.I
+    r"\bhow (many|much|long|old|far|big|large|often)\b|\bwhat (number|amount|percentage|share)\b",
+    re.I,
 )
 # "when" asks for a date only as a question word: not in "How did X respond when Y asked?".
 _DATE_Q = re.compile(
@@ -61,7 +62,7 @@ _NAME_Q = re.compile(
     re.I,
 )
 _CATEGORY = re.compile(r"\b[Ww](?:hich|hat)\s+(?:[A-Z][\w.]*\s+){0,2}([a-z]{3,})\b")
-_HOW = re.compile(r"\bhow (?P<how>many|much|long|old)\b(?P<rest>[^?,.;]*)", re.I)
+_HOW = re.compile(r"\bhow (?P<how>many|much|long|old|often)\b(?P<rest>[^?,.;]*)", re.I)
 # Words after "how much" that ask for money ("how much aid"), or compare ("how much more").
 _AMOUNT_WORDS = frozenset(
     "money aid funding funds cash revenue profit tax debt damage cost price value investment "
@@ -73,7 +74,9 @@ _AUXILIARIES = frozenset(
     "is are was were be been do does did has have had will would can could should may might "
     "of in on at for from by to".split()
 )
-_MEASURES = {"many": "count", "much": "amount", "long": "duration", "old": "age"}
+_MEASURES = {
+    "many": "count", "much": "amount", "long": "duration", "old": "age", "often": "frequency"
+}  # fmt: skip
 _AMOUNT = re.compile(
     r"[$€£¥₹]\s?\d|\d\s?%|\b(million|billion|trillion|dollars?|euros?|pounds?|percent|per cent|"
     r"francs?|rubles?|roubles?|yen|yuan|renminbi|rupees?|pesos?|lira|liras|lire|krona|kronor|"
@@ -98,6 +101,13 @@ _AGE = re.compile(
     rf"(?:\b\d+|\b{_NUMBER_WORD})\s*(?:-year-old|years? old)\b|"
     rf"\b(?:aged?|age of)\s+(?:\d+|{_NUMBER_WORD}\b)",
     re.I,
+)
+# How often: "twice", "every year", "three times", "weekly", "rarely". Lower case: "Syria Daily"
+# is a name (a sentence's first word is matched in lower case).
+_FREQUENCY = re.compile(
+    r"\b(?:once|twice|thrice|hourly|daily|nightly|weekly|fortnightly|monthly|quarterly|yearly|"
+    r"annually|every|rarely|seldom|often|frequently|regularly|occasionally|repeatedly)\b|"
+    rf"(?:\b\d+|\b(?i:{_NUMBER_WORD}))\s+times\b|\b(?:a|per|each)\s+(?:day|week|month|year)\b"
 )
 # Years from 1000 (a history's "In 1358" as much as a news story's "2017"), earlier ones when a
 # range, an era or a century marks them ("907–960", "c. 500 BC", "the 13th century").
@@ -126,7 +136,7 @@ class Profile:
     authors: frozenset[str]  # forum members (chunk authors) the question names
     wants_forum: bool  # asks about comments / forum members
     question_tokens: frozenset[str]
-    measure: str | None = None  # for numbers: "count", "amount", "duration", "age" or None
+    measure: str | None = None  # for numbers: "count", "amount", "duration", "age", "frequency"
     focus: tuple[str, ...] = ()  # what is counted: "refugee" in "how many Syrian refugees"
     titles: tuple[str, ...] = ()  # for names: the office asked about ("foreign", "minister")
     words: tuple[str, ...] = ()  # the question's words as typed
@@ -213,6 +223,8 @@ def holds_measure(sentence: str, measure: str | None, focus: tuple[str, ...]) ->
         return bool(_QUANTITY.search(sentence) or _AMOUNT.search(sentence))
     if measure == "age":
         return bool(_AGE.search(sentence))
+    if measure == "frequency":
+        return bool(_FREQUENCY.search(sentence[:1].lower() + sentence[1:]))
     wanted = _UNITS if measure == "duration" else frozenset(focus)
     if not wanted:
         return bool(_NUMBER.search(sentence))

@@ -11,10 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import BRIDGE, assert_citations_verify
+from conftest import BRIDGE, ORCHARD, assert_citations_verify
 
 from rag import Assistant, Settings
-from rag.answering import acronyms, spelled_out
+from rag.answering import Candidate, acronyms, spelled_out
 
 MANUALS = Path(__file__).parent.parent / "eval" / "manuals" / "corpus"
 
@@ -26,6 +26,14 @@ QUESTIONS = [
     "What does the U.N. strategic framework do in Syria?",
     "What did Iran offer Assad for reconstruction?",
 ]
+
+
+def one_file_assistant(tmp_path: Path, name: str, text: str) -> Assistant:
+    """An assistant over a folder holding one file ``name`` with ``text``."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / name).write_text(text, encoding="utf-8")
+    return Assistant.from_directory(corpus, settings=Settings(), index_dir=tmp_path / "idx")
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +117,8 @@ def test_tiny_corpus_answers_with_the_known_sentence(tiny_corpus, tmp_path, real
     a = Assistant.from_directory(tiny_corpus, settings=Settings(), index_dir=tmp_path / "idx")
     cases = {
         "When was the Tamar bridge closed?": ("bridge.txt", 0, 61),
-        "How many pear trees does the Hartley orchard grow?": ("orchard.md", 17, 58),
+        # The lead is short and its paragraph goes on: the two sentences are one quote.
+        "How many pear trees does the Hartley orchard grow?": ("orchard.md", 17, 89),
         "How much will the bridge repairs cost?": ("bridge.txt", 107, 167),
     }
     for question, span in cases.items():
@@ -186,10 +195,46 @@ def test_a_short_quote_brings_the_rest_of_its_paragraph_only(tiny_corpus, tmp_pa
     # A blank line ends the bridge's first paragraph: the cracks are another point.
     assert [c.quote for c in closed.citations if c.doc_id == "bridge.txt"] == [BRIDGE[:61]]
     pears = a.ask("How many pear trees does the Hartley orchard grow?")
-    # "Its cider..." continues the same paragraph, and the lead is short.
-    assert "Its cider won a prize in 2021." in [c.quote for c in pears.citations]
+    # "Its cider..." continues the same paragraph, and the lead is short: one passage, quoted
+    # with the lead first.
+    assert pears.citations[0].quote == ORCHARD[17:89]
+    assert pears.citations[0].quote.endswith("Its cider won a prize in 2021.")
     assert_citations_verify(closed)
     assert_citations_verify(pears)
+
+
+@pytest.mark.slow
+def test_adjacent_sentences_are_one_quote_but_list_lines_and_paragraphs_stay_apart(
+    tmp_path, real_encoder
+):
+    text = (
+        "Opening hours\nMonday to Friday, 9 to 5\nSaturday, 10 to 2\n\n"
+        "The shop is closed on Sundays. It opens again on Monday.\n"
+    )
+    a = one_file_assistant(tmp_path, "shop.txt", text)
+    answerer, index = a._answerer, a._index
+    ids = {text[span.start : span.end]: i for i, (_, span) in enumerate(index.sentences)}
+    lines = ("Monday to Friday, 9 to 5", "Saturday, 10 to 2")
+    sentences = ("The shop is closed on Sundays.", "It opens again on Monday.")
+    sid = [ids[t] for t in (*lines, *sentences)]
+
+    def quotes(*rows: int) -> list[str]:
+        chosen = [Candidate(sid[r], 0, 0.5, 0.5, 1.0) for r in rows]
+        return [answerer.citation(1, c, last).quote for c, last in answerer._runs(chosen)]
+
+    assert quotes(2, 3) == ["The shop is closed on Sundays. It opens again on Monday."]
+    assert quotes(0, 1) == ["Monday to Friday, 9 to 5", "Saturday, 10 to 2"]  # list lines
+    assert quotes(1, 2) == ["Saturday, 10 to 2", "The shop is closed on Sundays."]  # blank line
+    assert quotes(3, 2) == ["It opens again on Monday.", "The shop is closed on Sundays."]
+
+    # The best sentence is quoted first; what came in beside it (its score) in reading order.
+    def order(lead: Candidate, *others: Candidate) -> list[int]:
+        ranked = sorted([lead, *others], key=lambda c: answerer._order_key(c, lead))
+        return [sid.index(c.sentence_id) for c in ranked]
+
+    lead = Candidate(sid[3], 0, 0.5, 0.5, 2.0)
+    assert order(lead, Candidate(sid[2], 0, 0.5, 0.5, 1.9)) == [3, 2]
+    assert order(lead, Candidate(sid[2], 0, 0.5, 0.5, 2.0)) == [2, 3]
 
 
 @pytest.mark.slow
@@ -202,3 +247,22 @@ def test_a_contents_page_number_is_never_quoted(tmp_path, real_encoder):
     answer = a.ask("What does the asn1Coding tool produce?")
     assert answer.citations
     assert all(re.search(r"[A-Za-z]{2}", c.quote) for c in answer.citations)
+
+
+@pytest.mark.slow
+def test_a_follow_up_asking_a_measure_the_last_quote_holds_may_quote_it_again(
+    tmp_path, real_encoder
+):
+    text = (
+        "Mayor Lund met the fishermen twice in March to discuss the harbour.\n\n"
+        "The council approved a budget of 4 million euros for the quay.\n\n"
+        "In March, Mayor Lund told the fishermen that the harbour will reopen.\n"
+    )
+    a = one_file_assistant(tmp_path, "harbour.txt", text)
+    chat = a.chat()
+    first = chat.ask("Whom did Mayor Lund meet to discuss the harbour?")
+    assert first.citations[0].quote.startswith("Mayor Lund met the fishermen twice")
+    again = chat.ask("How often?")  # the same sentence holds the answer: "twice"
+    assert not again.abstained
+    assert (again.citations[0].start, again.citations[0].doc_id) == (0, "harbour.txt")
+    assert_citations_verify(again)

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from conftest import assert_citations_verify
 
-from rag.conversation import Chat, context_terms, needs_context, replay, rewrite
+from rag.conversation import (
+    Chat,
+    context_terms,
+    first_quote,
+    needs_context,
+    quoted_sentences,
+    replay,
+    rewrite,
+)
 from rag.records import Answer, Citation, Turn
 
 LETTER = Turn(
@@ -37,6 +45,23 @@ def test_context_terms_are_the_query_words_and_quoted_names():
     terms = context_terms(LETTER)
     assert terms[:3] == ["sent", "letter", "Dunford"]
     assert "Valery Gerasimov" in terms and "July" in terms
+
+
+def test_a_quote_of_several_sentences_is_read_sentence_by_sentence():
+    # An answer quotes adjacent sentences as one passage; what it said first, and the names
+    # that give a follow-up its context, are still its first sentence's.
+    text = (
+        "Reuters:\n\u201cThe proposal was sent in a July 19 letter by Valery Gerasimov. "
+        "Joseph Dunford declined it.\u201d [1]\n\u201cIt was later published.\u201d [2]"
+    )
+    assert quoted_sentences(text) == [
+        "The proposal was sent in a July 19 letter by Valery Gerasimov.",
+        "Joseph Dunford declined it.",
+        "It was later published.",
+    ]
+    assert first_quote(text) == "The proposal was sent in a July 19 letter by Valery Gerasimov."
+    turn = Turn(LETTER.question, LETTER.query, text)
+    assert context_terms(turn) == context_terms(LETTER)
 
 
 def test_a_resolved_pronoun_is_the_whole_query():

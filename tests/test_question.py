@@ -41,6 +41,7 @@ def test_answer_type(question, kind):
         ("How much will rebuilding cost?", "amount", ()),
         ("How long was the visit?", "duration", ()),
         ("How old is he?", "age", ()),
+        ("How often did the ministers meet?", "frequency", ()),
         ("Who went?", None, ()),
     ],
 )
@@ -81,6 +82,20 @@ def test_ages_and_counts_in_words():
     # A count in words: "eighty years" answers "how many years".
     assert holds_measure("Tammany Hall fell after eighty years in power.", "count", ("year",))
     assert not holds_measure("Tammany Hall fell after years in power.", "count", ("year",))
+
+
+def test_how_often_is_answered_by_a_frequency():
+    assert answer_type("How often?") == "number"
+    for sentence in (
+        "Twice in the last two weeks the ministers met.",
+        "They met three times before the vote.",
+        "Elections are held every four years.",
+        "The ferry sails daily.",
+    ):
+        assert holds_measure(sentence, "frequency", ()), sentence
+    # "Syria Daily" is a name; a date or a count of things is no frequency.
+    assert not holds_measure("See Syria Daily, August 25.", "frequency", ())
+    assert not holds_measure("The ministers met on 4 May with 12 aides.", "frequency", ())
 
 
 def test_titles_and_common_words_are_no_names():

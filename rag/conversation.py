@@ -76,9 +76,9 @@ def context_terms(turn: Turn) -> list[str]:
     """
     words = [w for w in re.findall(r"[\w’'-]+", turn.query) if w.lower() not in STOPWORDS]
     names: list[str] = []
-    for quote in quoted_sentences(turn.answer_text)[:1]:
-        names += [m.group().strip(".") for m in _NAME.finditer(quote)]
-        names += [m.group() for m in _NUMBER.finditer(quote)]
+    quote = first_quote(turn.answer_text)
+    names += [m.group().strip(".") for m in _NAME.finditer(quote)]
+    names += [m.group() for m in _NUMBER.finditer(quote)]
     terms: list[str] = []
     for term in [*words, *names]:
         if term.lower() not in {t.lower() for t in terms} and term.lower() not in STOPWORDS:
@@ -93,11 +93,11 @@ def quoted_sentences(answer_text: str) -> list[str]:
         >>> quoted_sentences("Reuters: “It was sent. He left.” [1] “Later.” [2]")
         ['It was sent.', 'He left.', 'Later.']
     """
-    out: list[str] = []
-    for m in _QUOTE.finditer(answer_text):
-        quote = m.group(1)
-        out += [quote[s.start : s.end] for s in sentence_spans(quote)] or [quote]
-    return out
+    return [s for m in _QUOTE.finditer(answer_text) for s in _sentences(m.group(1))]
+
+
+def _sentences(quote: str) -> list[str]:
+    return [quote[s.start : s.end] for s in sentence_spans(quote)] or [quote]
 
 
 def first_quote(answer_text: str) -> str:
@@ -107,7 +107,8 @@ def first_quote(answer_text: str) -> str:
         >>> first_quote("Reuters: “It was sent. He left.” [1] “Later.” [2]")
         'It was sent.'
     """
-    return next(iter(quoted_sentences(answer_text)), "")
+    m = _QUOTE.search(answer_text)  # only the first quote is split: this runs every follow-up
+    return _sentences(m.group(1))[0] if m else ""
 
 
 def speaker_of(answer_text: str) -> str | None:
